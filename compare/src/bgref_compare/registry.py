@@ -1,0 +1,154 @@
+"""The implementations of the send-message contract, declared as data in one place.
+
+The contract suite, the nox sessions and the comparison harness all read this
+module, so it must stay importable with the standard library alone (nox loads
+it from outside any project environment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["IMPLS", "IMPL_IDS", "Impl", "Process", "get"]
+
+# Served by uvicorn's usual flags; the placeholders are filled in by the runner.
+_UVICORN = (
+    "{python}",
+    "-m",
+    "uvicorn",
+    "--factory",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "{port}",
+    "--no-access-log",
+    "--log-level",
+    "warning",
+    # Uvicorn waits for in-flight responses, background tasks included, on SIGTERM.
+    "--timeout-graceful-shutdown",
+    "30",
+)
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process of an implementation and how to tell that it is ready.
+
+    ``argv`` may use ``{python}`` (the interpreter of the running environment)
+    and ``{port}`` (the free loopback port picked for the web process).
+    ``ready`` is ``"http"`` (``GET /healthz`` answers 200) or ``"output:<text>"``
+    (the text appears in the process's combined output).
+    """
+
+    name: str
+    argv: tuple[str, ...]
+    ready: str = "http"
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation of the contract, and how it differs from the others."""
+
+    id: str
+    package: str
+    path: str
+    processes: tuple[Process, ...]
+    # Needs a Redis broker; the runner passes REDIS_URL.
+    needs_redis: bool = False
+    # Acknowledged work survives a SIGKILL of the web process (it left the process
+    # before the 200 was sent). False means such work is lost by design.
+    survives_web_crash: bool = False
+    # The environment variable that sets how many background workers run
+    # (pool threads, worker processes); None if the approach has no such knob.
+    workers_env: str | None = None
+    # Extra routes outside the contract, for the comparison's pitfall lab:
+    # variant name -> path answering like /send-message/.
+    variants: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def web(self) -> Process:
+        """The process that serves HTTP (always the first one)."""
+        return self.processes[0]
+
+
+IMPLS: tuple[Impl, ...] = (
+    Impl(
+        id="fastapi",
+        package="bgref-fastapi",
+        path="packages/fastapi",
+        processes=(Process("web", (*_UVICORN, "bgref_fastapi:create_app")),),
+        variants={
+            # The tutorial's advice: a plain `def` task, run in the thread pool.
+            "def-task": "/right-way/",
+            # The tutorial's "wrong way": the work runs inside the request.
+            "wrong-way": "/wrong-way/",
+            # An `async def` task that blocks the event loop with time.sleep.
+            "async-blocking": "/lab/async-blocking/",
+        },
+    ),
+    Impl(
+        id="starlette",
+        package="bgref-starlette",
+        path="packages/starlette",
+        processes=(Process("web", (*_UVICORN, "bgref_starlette:create_app")),),
+    ),
+    Impl(
+        id="flask",
+        package="bgref-flask",
+        path="packages/flask",
+        processes=(
+            Process(
+                "web",
+                (
+                    "{python}",
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "python:bgref_flask.gunicorn_conf",
+                    "--bind",
+                    "127.0.0.1:{port}",
+                    "bgref_flask:create_app()",
+                ),
+            ),
+        ),
+        workers_env="BGREF_WORKERS",
+    ),
+    Impl(
+        id="celery",
+        package="bgref-celery",
+        path="packages/celery",
+        processes=(
+            Process("web", (*_UVICORN, "bgref_celery.web:create_app")),
+            Process(
+                "worker",
+                (
+                    "{python}",
+                    "-m",
+                    "celery",
+                    "--app",
+                    "bgref_celery.worker:app",
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ),
+                ready="output: ready.",
+            ),
+        ),
+        needs_redis=True,
+        survives_web_crash=True,
+        workers_env="BGREF_WORKERS",
+    ),
+)
+
+IMPL_IDS: tuple[str, ...] = tuple(impl.id for impl in IMPLS)
+
+
+def get(impl_id: str) -> Impl:
+    """Return the implementation registered under ``impl_id``."""
+    for impl in IMPLS:
+        if impl.id == impl_id:
+            return impl
+    raise KeyError(f"unknown implementation {impl_id!r}; known: {', '.join(IMPL_IDS)}")
