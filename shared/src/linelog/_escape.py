@@ -1,0 +1,40 @@
+"""Reversible one-line escaping of log messages (CWE-117 safe)."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["escape", "unescape"]
+
+# Everything that could end, split or hide a line: C0, DEL, C1, the Unicode line
+# and paragraph separators, and surrogates (not encodable as UTF-8). The
+# backslash is the escape character itself.
+_UNSAFE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+_TABLE: dict[int, str] = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_TABLE.update({code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0xD800, 0xE000))})
+_TABLE.update({ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+_ESCAPE_SEQUENCE = re.compile(r"\\(?:([\\nrt])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
+_SIMPLE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def escape(message: str) -> str:
+    """Return ``message`` as one line that ``unescape`` turns back into it."""
+    if _UNSAFE.search(message) is None:
+        return message
+    return message.translate(_TABLE)
+
+
+def _decode(match: re.Match[str]) -> str:
+    simple, byte, code = match.groups()
+    if simple is not None:
+        return _SIMPLE[simple]
+    return chr(int(byte or code, 16))
+
+
+def unescape(line: str) -> str:
+    """Return the message that ``escape`` turned into ``line``."""
+    if "\\" not in line:
+        return line
+    return _ESCAPE_SEQUENCE.sub(_decode, line)

@@ -1,0 +1,45 @@
+"""The writer's settings, from arguments or the environment."""
+
+from __future__ import annotations
+
+import math
+import os
+
+__all__ = ["resolve_delay", "resolve_fsync", "resolve_path"]
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def resolve_path(path: str | os.PathLike[str] | None) -> str:
+    """Return the absolute log path: the argument, else ``LOG_PATH``, else ``log.txt``."""
+    if path is None:
+        path = os.environ.get("LOG_PATH") or "log.txt"
+    # Absolute once, so that a reopen after rotation finds the same file even if
+    # the working directory changed in between.
+    return os.path.abspath(os.fspath(path))
+
+
+def resolve_fsync(fsync: bool | None) -> bool:
+    """Return the fsync mode: the argument, else ``LOG_FSYNC``, else off."""
+    if fsync is not None:
+        return fsync
+    value = os.environ.get("LOG_FSYNC", "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"LOG_FSYNC must be one of 1/true/yes/on or 0/false/no/off, not {value!r}")
+
+
+def resolve_delay(delay_ms: float | None) -> float:
+    """Return the simulated delay in seconds: the argument, else ``LOG_DELAY_MS``, else 0."""
+    if delay_ms is None:
+        raw = os.environ.get("LOG_DELAY_MS", "").strip() or "0"
+        try:
+            delay_ms = float(raw)
+        except ValueError:
+            raise ValueError(f"LOG_DELAY_MS must be a number of milliseconds, not {raw!r}") from None
+    if not math.isfinite(delay_ms) or delay_ms < 0:
+        raise ValueError(f"delay_ms must be a finite number >= 0, not {delay_ms!r}")
+    return delay_ms / 1000.0
