@@ -57,7 +57,12 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Type-check every package, the tests and this file with mypy --strict."""
-    _sync(session, "--all-packages", "--all-extras", "--group", "typecheck")
+    _sync(
+        session,
+        "--all-packages",
+        "--all-extras",
+        *("--group", "test", "--group", "fuzz", "--group", "typecheck"),
+    )
     session.run("mypy", *session.posargs)
 
 
@@ -83,7 +88,11 @@ def contract(session: nox.Session, impl: str) -> None:
     """Run the black-box contract suite against one implementation over real HTTP."""
     package = registry.get(impl).package
     # Only this implementation and the test tools: an undeclared dependency fails here.
-    _sync(session, "--package", package, "--package", "bgref-compare", "--group", "test")
+    _sync(
+        session,
+        *("--package", package, "--package", "bgref-compare"),
+        *("--group", "test", "--group", "fuzz"),
+    )
     session.run("pytest", "tests", f"--impl={impl}", *session.posargs)
 
 
