@@ -1,4 +1,4 @@
-"""Command line: ``python -m bgref_compare serve IMPL`` (the harness adds ``compare``)."""
+"""Command line: ``python -m bgref_compare serve IMPL`` and ``python -m bgref_compare compare``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ._serve import serve
 from .registry import IMPL_IDS
+
+_SCENARIOS = ("throughput", "slow-work", "scale-out")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -20,9 +22,65 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve_cmd.add_argument("--port", type=int, default=8000)
     serve_cmd.add_argument("--log-path", type=Path, default=Path("log.txt"))
 
+    compare_cmd = commands.add_parser(
+        "compare", help="run every implementation through the same load and report"
+    )
+    size = compare_cmd.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="short runs: under 3 minutes")
+    size.add_argument("--smoke", action="store_true", help="tiny runs that exercise everything")
+    compare_cmd.add_argument(
+        "--impl",
+        nargs="+",
+        choices=IMPL_IDS,
+        default=list(IMPL_IDS),
+        metavar="ID",
+        help=f"implementations to run (default: all of {', '.join(IMPL_IDS)})",
+    )
+    compare_cmd.add_argument(
+        "--scenario",
+        nargs="+",
+        choices=_SCENARIOS,
+        default=list(_SCENARIOS),
+        help="scenarios to run (default: all)",
+    )
+    compare_cmd.add_argument(
+        "--out",
+        type=Path,
+        default=Path("compare/results"),
+        help="where results.json, report.md and the charts go (default: compare/results)",
+    )
+    compare_cmd.add_argument("--keep", action="store_true", help="keep the work directory")
+    compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
+
+    report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
+    report_cmd.add_argument("results", type=Path, help="a results.json")
+    report_cmd.add_argument("--out", type=Path, default=None, help="default: beside results.json")
+
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.impl, port=args.port, log_path=args.log_path)
+    elif args.command == "compare":
+        from ._compare import run_comparison
+        from ._profile import PROFILES
+
+        name = "smoke" if args.smoke else "quick" if args.quick else "full"
+        results = run_comparison(
+            PROFILES[name],
+            args.impl,
+            out_dir=args.out,
+            scenarios=args.scenario,
+            keep=args.keep,
+            plain=args.plain,
+        )
+        if results["failures"]:
+            raise SystemExit(1)
+    elif args.command == "report":
+        from ._report import write_report
+        from ._results import load_results
+
+        results = load_results(args.results)
+        out = args.out or args.results.parent
+        print(write_report(results, out))
 
 
 if __name__ == "__main__":

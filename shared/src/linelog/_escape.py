@@ -7,13 +7,13 @@ import re
 __all__ = ["escape", "unescape"]
 
 # Everything that could end, split or hide a line: C0, DEL, C1, the Unicode line
-# and paragraph separators, and surrogates (not encodable as UTF-8). The
-# backslash is the escape character itself.
+# and paragraph separators, and surrogates (not encodable as UTF-8); and the
+# backslash, the escape character itself.
 _UNSAFE = re.compile("[\\\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-_TABLE: dict[int, str] = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
-_TABLE.update({code: f"\\u{code:04x}" for code in (0x2028, 0x2029, *range(0xD800, 0xE000))})
-_TABLE.update({ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+_ESCAPES = {chr(code): f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES.update({"\u2028": "\\u2028", "\u2029": "\\u2029"})
+_ESCAPES.update({chr(code): f"\\u{code:04x}" for code in range(0xD800, 0xE000)})
+_ESCAPES.update({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 _ESCAPE_SEQUENCE = re.compile(r"\\(?:([\\nrt])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
 _SIMPLE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
@@ -21,9 +21,15 @@ _SIMPLE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}
 
 def escape(message: str) -> str:
     """Return ``message`` as one line that ``unescape`` turns back into it."""
-    if _UNSAFE.search(message) is None:
-        return message
-    return message.translate(_TABLE)
+    # Every character that needs escaping is also unprintable, and
+    # str.isprintable is faster than any regular expression.
+    if "\\" in message or not message.isprintable():
+        return _UNSAFE.sub(_escape_char, message)
+    return message
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    return _ESCAPES[match.group()]
 
 
 def _decode(match: re.Match[str]) -> str:

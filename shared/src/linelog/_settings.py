@@ -39,7 +39,8 @@ def resolve_delay(delay_ms: float | None) -> float:
         try:
             delay_ms = float(raw)
         except ValueError:
-            raise ValueError(f"LOG_DELAY_MS must be a number of milliseconds, not {raw!r}") from None
+            message = f"LOG_DELAY_MS must be a number of milliseconds, not {raw!r}"
+            raise ValueError(message) from None
     if not math.isfinite(delay_ms) or delay_ms < 0:
         raise ValueError(f"delay_ms must be a finite number >= 0, not {delay_ms!r}")
     return delay_ms / 1000.0

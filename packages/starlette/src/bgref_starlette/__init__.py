@@ -1,0 +1,7 @@
+"""The send-message contract with raw Starlette ``BackgroundTask``, served by uvicorn."""
+
+from __future__ import annotations
+
+from ._app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,188 @@
+"""The test bench: CPU placement, one implementation's stack, and a load-generator run against it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ._loadgen import LoadSpec
+from ._memory import MemorySampler
+from ._redis import RedisServer
+from ._stack import Stack
+from .registry import Impl
+
+__all__ = ["Bench", "CpuPlan", "LoadOutcome", "RunningStack"]
+
+
+@dataclass(frozen=True)
+class CpuPlan:
+    """Which CPU the load generator gets and which the servers get (None: no pinning)."""
+
+    loadgen: int | None
+    servers: frozenset[int] | None
+
+    @classmethod
+    def detect(cls) -> CpuPlan:
+        """Generator on the first available CPU, servers on the second; no pinning below two."""
+        if not hasattr(os, "sched_getaffinity"):
+            return cls(None, None)
+        available = sorted(os.sched_getaffinity(0))
+        if len(available) < 2:
+            return cls(None, None)
+        return cls(available[0], frozenset({available[1]}))
+
+    def describe(self) -> dict[str, Any]:
+        """As plain data for the results' metadata."""
+        return {
+            "loadgen": self.loadgen,
+            "servers": sorted(self.servers) if self.servers is not None else None,
+            "pinned": self.loadgen is not None,
+        }
+
+
+@dataclass
+class RunningStack:
+    """A started implementation: its processes, its private Redis, and its log file."""
+
+    impl: Impl
+    stack: Stack
+    log_path: Path
+    redis: RedisServer | None
+    env: dict[str, str]
+
+    def pids(self) -> list[int]:
+        """Every process of the implementation that is running, the broker included."""
+        procs = [p for p in self.stack.processes.values() if p.running]
+        if self.redis is not None and self.redis.process.running:
+            procs.append(self.redis.process)
+        return [p.pid for p in procs]
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What one load-generator run found, and the stack's peak memory meanwhile."""
+
+    data: dict[str, Any]
+    peak_rss_mb: float
+    peak_pss_mb: float | None
+
+    @property
+    def phases(self) -> list[dict[str, Any]]:
+        """One result per phase, in order."""
+        return list(self.data["phases"])
+
+
+class LoadGenError(RuntimeError):
+    """The load-generator process failed."""
+
+
+class Bench:
+    """Starts stacks and load-generator processes inside one work directory."""
+
+    def __init__(self, workdir: Path, cpus: CpuPlan, *, stop_timeout: float = 30.0) -> None:
+        self.workdir = workdir
+        self.cpus = cpus
+        self.stop_timeout = stop_timeout
+        self._count = 0
+
+    def _next(self, stem: str) -> Path:
+        self._count += 1
+        path = self.workdir / f"{self._count:03d}-{stem}"
+        path.mkdir(parents=True)
+        return path
+
+    @contextlib.contextmanager
+    def stack(
+        self,
+        impl: Impl,
+        *,
+        delay_ms: float = 0.0,
+        workers: int | None = None,
+        quick_stop: bool = False,
+    ) -> Iterator[RunningStack]:
+        """Start ``impl`` with a fresh log (and a fresh Redis); stop everything afterwards.
+
+        ``quick_stop`` kills what is still queued after a short grace period instead
+        of letting it drain: for runs whose backlog is thrown away.
+        """
+        workdir = self._next(impl.id)
+        env = {"LOG_DELAY_MS": f"{delay_ms:g}", "LOG_FSYNC": "0"}
+        if workers is not None and impl.workers_env:
+            env[impl.workers_env] = str(workers)
+        with contextlib.ExitStack() as resources:
+            redis = None
+            if impl.needs_redis:
+                # Always a private server, never REDIS_URL: each run starts with an empty broker.
+                redis = RedisServer(workdir)
+                redis.start()
+                resources.callback(redis.stop)
+                self._pin(redis.process.pid)
+            log_path = workdir / "log.txt"
+            stack = Stack(
+                impl,
+                workdir,
+                log_path=log_path,
+                env=env,
+                redis_url=redis.url if redis else None,
+                cpus=self.cpus.servers,
+            )
+            stack.start()
+            timeout = 2.0 if quick_stop else self.stop_timeout
+            resources.callback(stack.stop, timeout)
+            yield RunningStack(impl, stack, log_path, redis, env)
+
+    def _pin(self, pid: int) -> None:
+        if self.cpus.servers is not None:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, self.cpus.servers)
+
+    def load(self, running: RunningStack, spec: LoadSpec, *, timeout: float) -> LoadOutcome:
+        """Run the load generator with ``spec`` against ``running``, sampling its memory."""
+        spec = replace(
+            spec,
+            host="127.0.0.1",
+            port=running.stack.port,
+            log_path=str(running.log_path),
+            cpu=self.cpus.loadgen,
+        )
+        with MemorySampler(running.pids) as memory:
+            data = self.run_loadgen(spec, timeout=timeout)
+        return LoadOutcome(data, round(memory.peak_rss_mb, 1), _round(memory.peak_pss_mb))
+
+    def run_loadgen(self, spec: LoadSpec, *, timeout: float) -> dict[str, Any]:
+        """Run one load-generator process and return its parsed results."""
+        errors = self.workdir / "loadgen.err"
+        with errors.open("ab") as err:
+            try:
+                proc = subprocess.run(
+                    [sys.executable, "-m", "bgref_compare._loadgen"],
+                    input=spec.to_json().encode(),
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise LoadGenError(f"load generator still running after {timeout:.0f} s") from exc
+        if proc.returncode != 0:
+            tail = errors.read_text(errors="replace")[-3000:]
+            raise LoadGenError(f"load generator exited with {proc.returncode}:\n{tail}")
+        result: dict[str, Any] = json.loads(proc.stdout)
+        return result
+
+
+def new_run_id() -> str:
+    """A short random id that prefixes every message of one run."""
+    return "r" + secrets.token_hex(4)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -1,0 +1,185 @@
+"""The comparison: run every scenario for every implementation, then write results and report."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import traceback
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._bench import Bench, CpuPlan
+from ._console import print_summary, progress_bar
+from ._meta import collect_meta
+from ._profile import PROFILES, Profile
+from ._report import write_report
+from ._results import SCHEMA_VERSION, Failure, Results, Run, find_runs, write_results
+from ._scenarios import plan_steps, selfcheck
+from .registry import IMPL_IDS, get
+
+__all__ = ["SCENARIOS", "assemble", "run_comparison"]
+
+SCENARIOS = ("throughput", "slow-work", "scale-out")
+# The load generator must reach at least this multiple of the best implementation's rps.
+HEADROOM = 2.0
+
+
+@contextlib.contextmanager
+def _pinned(cpu: int | None) -> Iterator[None]:
+    # The orchestrator (memory sampling, progress bar) shares the generator's CPU,
+    # leaving the other one to the servers alone.
+    if cpu is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def ratios(runs: Sequence[Run]) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """The headline ratio of each implementation, and of each pitfall-lab variant."""
+    main: dict[str, float | None] = {}
+    variants: dict[str, float | None] = {}
+    for run in runs:
+        if run["scenario"] != "throughput" or run.get("endpoint") != "send-message":
+            continue
+        if run["variant"] == "default":
+            main[run["impl"]] = run.get("ratio")
+        else:
+            variants[f"{run['impl']}/{run['variant']}"] = run.get("ratio")
+    return main, variants
+
+
+def loadgen_check(check: dict[str, Any], runs: Sequence[Run]) -> dict[str, Any]:
+    """Compare the generator's capacity with the best rps any implementation reached."""
+    best = max(
+        (r["rps"] for r in runs if r["scenario"] == "throughput"),
+        default=None,
+    )
+    capacity = check.get("capacity_rps")
+    out = dict(check)
+    out["best_impl_rps"] = best
+    out["required_headroom"] = HEADROOM
+    if best and capacity:
+        out["headroom"] = round(capacity / best, 2)
+        out["ok"] = capacity >= HEADROOM * best
+    else:
+        out["headroom"] = None
+        out["ok"] = None
+    busiest = max((r.get("loadgen_cpu", 0.0) for r in runs), default=0.0)
+    out["busiest_run_loadgen_cpu"] = busiest
+    return out
+
+
+def assemble(
+    meta: dict[str, Any],
+    check: dict[str, Any],
+    runs: list[Run],
+    failures: list[Failure],
+) -> Results:
+    """Put the measured pieces together into the ``results.json`` structure."""
+    main, variants = ratios(runs)
+    return {
+        "schema": SCHEMA_VERSION,
+        "meta": meta,
+        "loadgen": loadgen_check(check, runs),
+        "runs": runs,
+        "ratios": main,
+        "variant_ratios": variants,
+        "failures": failures,
+        "faults": [],
+    }
+
+
+def run_comparison(
+    profile: Profile,
+    impl_ids: Sequence[str] = IMPL_IDS,
+    *,
+    out_dir: Path,
+    scenarios: Sequence[str] = SCENARIOS,
+    keep: bool = False,
+    plain: bool = False,
+) -> Results:
+    """Run the comparison, write ``results.json``, ``report.md`` and the charts into ``out_dir``."""
+    impls = [get(i) for i in impl_ids]
+    cpus = CpuPlan.detect()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bgref-compare-"))
+    started = time.monotonic()
+    runs: list[Run] = []
+    failures: list[Failure] = []
+    params = profile.describe() | {"impls": list(impl_ids), "scenarios": list(scenarios)}
+    meta = collect_meta(params, cpus.describe())
+    try:
+        with _pinned(cpus.loadgen):
+            bench = Bench(work, cpus)
+            steps = plan_steps(bench, profile, impls, scenarios)
+            selfcheck_s = profile.selfcheck_seconds + 1.0
+            total = selfcheck_s + sum(s.seconds for s in steps)
+            with progress_bar(total, plain=plain) as bar:
+                bar.step("load generator · capacity check")
+                check = selfcheck(bench, profile)
+                bar.advance(selfcheck_s)
+                for step in steps:
+                    bar.step(step.label)
+                    try:
+                        runs.extend(step.run())
+                    except Exception as exc:  # one broken implementation must not stop the rest
+                        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                        bar.note(f"[failed] {step.label}: {detail[:2000]}")
+                        failures.append(
+                            {
+                                "impl": step.impl,
+                                "variant": step.variant,
+                                "scenario": step.scenario,
+                                "error": detail[:4000],
+                            }
+                        )
+                    bar.advance(step.seconds)
+    finally:
+        if keep:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    meta["duration_s"] = round(time.monotonic() - started, 1)
+    if hasattr(os, "getloadavg"):
+        meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results = assemble(meta, check, runs, failures)
+    write_results(out_dir / "results.json", results)
+    write_report(results, out_dir)
+    print_summary(results, plain=plain)
+    _print_checks(results)
+    return results
+
+
+def _print_checks(results: Results) -> None:
+    check = results["loadgen"]
+    if check.get("ok") is not None:
+        verdict = "ok" if check["ok"] else "NOT ENOUGH HEADROOM"
+        print(
+            f"load generator: {check['capacity_rps']:,.0f} rps against a trivial server, "
+            f"{check['headroom']}x the best implementation ({check['best_impl_rps']:,.0f} rps): "
+            f"{verdict}"
+        )
+    for failure in results["failures"]:
+        print(f"failed: {failure['scenario']} {failure['impl']}/{failure['variant']}")
+    bad = [r for r in results["runs"] if (r["lost"] or 0) or (r["duplicated"] or 0)] + find_runs(
+        results, unexpected=None
+    )[:0]
+    for run in bad:
+        print(
+            f"accounting: {run['impl']}/{run['variant']} {run['scenario']}: "
+            f"lost {run['lost']}, duplicated {run['duplicated']}"
+        )
+
+
+def profile_named(name: str) -> Profile:
+    """The profile called ``name`` (full, quick, smoke)."""
+    return PROFILES[name]

@@ -1,0 +1,175 @@
+"""What the comparison prints: a progress bar while it runs and a summary table at the end.
+
+Both use rich when it is installed (the ``report`` extra) and plain lines otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from ._results import Results, find_runs
+
+__all__ = ["ProgressBar", "print_summary", "progress_bar"]
+
+
+class ProgressBar(Protocol):
+    """Advance by estimated seconds; say what runs now."""
+
+    def step(self, label: str) -> None:
+        """Show that ``label`` starts now."""
+
+    def advance(self, seconds: float) -> None:
+        """Count ``seconds`` of the estimate as done."""
+
+    def note(self, text: str) -> None:
+        """Print a line above the bar."""
+
+
+class _PlainBar:
+    def __init__(self, total: float) -> None:
+        self._total = max(total, 1e-9)
+        self._done = 0.0
+        self._start = time.monotonic()
+
+    def step(self, label: str) -> None:
+        pct = min(100.0, 100 * self._done / self._total)
+        elapsed = time.monotonic() - self._start
+        print(f"[{pct:5.1f}% {elapsed:6.1f}s] {label}", file=sys.stderr, flush=True)
+
+    def advance(self, seconds: float) -> None:
+        self._done += seconds
+
+    def note(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+
+class _RichBar:
+    def __init__(self, progress: Any, task: Any) -> None:
+        self._progress = progress
+        self._task = task
+
+    def step(self, label: str) -> None:
+        self._progress.update(self._task, description=label)
+
+    def advance(self, seconds: float) -> None:
+        self._progress.advance(self._task, seconds)
+
+    def note(self, text: str) -> None:
+        self._progress.console.print(text)
+
+
+@contextmanager
+def progress_bar(total_seconds: float, *, plain: bool = False) -> Iterator[ProgressBar]:
+    """A progress bar over an estimated total duration (rich if available and wanted)."""
+    try:
+        if plain:
+            raise ImportError
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+    except ImportError:
+        yield _PlainBar(total_seconds)
+        return
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, refresh_per_second=4) as progress:
+        task = progress.add_task("starting", total=total_seconds)
+        yield _RichBar(progress, task)
+        progress.update(task, completed=total_seconds, description="done")
+
+
+def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def summary_rows(results: Results) -> list[list[str]]:
+    """One row per implementation and variant: the figures that matter most."""
+    rows: list[list[str]] = []
+    for run in find_runs(results, scenario="throughput", endpoint="send-message"):
+        impl, variant = run["impl"], run["variant"]
+        base = find_runs(results, scenario="throughput", endpoint="baseline", impl=impl)
+        slow = {
+            r.get("load"): r
+            for r in find_runs(results, scenario="slow-work", impl=impl, variant=variant)
+        }
+        below = slow.get("below")
+        above = slow.get("above")
+        lost = sum(
+            r["lost"] or 0
+            for r in find_runs(results, impl=impl, variant=variant)
+            if r["lost"] is not None
+        )
+        dup = sum(
+            r["duplicated"] or 0
+            for r in find_runs(results, impl=impl, variant=variant)
+            if r["duplicated"] is not None
+        )
+        rows.append(
+            [
+                impl if variant == "default" else f"{impl} · {variant}",
+                _fmt(run.get("ratio"), 2),
+                _fmt(run["rps"]),
+                _fmt(base[0]["rps"] if base else None),
+                _fmt(run["latency_ms"]["p99"], 1),
+                _fmt(below.get("capacity_rps") if below else None),
+                _fmt(below["completion_ms"]["p99"] if below and below["completion_ms"] else None),
+                _fmt(above["peak_rss_mb"] if above else None),
+                f"{lost}/{dup}",
+            ]
+        )
+    return rows
+
+
+SUMMARY_HEADERS = [
+    "implementation",
+    "ratio",
+    "send rps",
+    "baseline rps",
+    "p99 ms",
+    "slow capacity/s",
+    "completion p99 ms (below)",
+    "peak RSS MB (above)",
+    "lost/dup",
+]
+
+
+def print_summary(results: Results, *, plain: bool = False) -> None:
+    """Print the summary table (rich if available)."""
+    rows = summary_rows(results)
+    try:
+        if plain:
+            raise ImportError
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(SUMMARY_HEADERS)]
+        print("  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADERS, widths)))
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        return
+    table = Table(title="send-message: what each approach costs")
+    for i, header in enumerate(SUMMARY_HEADERS):
+        table.add_column(header, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)

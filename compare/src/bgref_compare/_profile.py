@@ -1,0 +1,102 @@
+"""How long and how hard each scenario runs: the full, quick and smoke profiles."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["PROFILES", "Profile"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Scenario parameters; every figure in the report is measured under one profile."""
+
+    name: str
+    # The load generator's own capacity check against a trivial server.
+    selfcheck_seconds: float
+    # Throughput: closed loop, no simulated work, send-message and baseline alternating.
+    concurrency: int
+    throughput_seconds: float
+    throughput_reps: int
+    warmup_seconds: float
+    # Slow work: the writer sleeps this long per message; open loop below and above capacity.
+    delay_ms: float
+    probe_seconds: float
+    slow_seconds: float
+    below: float
+    above: float
+    open_connections: int
+    # Scale-out: completed messages per second against the number of workers.
+    scale_seconds: float
+    celery_workers: tuple[int, ...]
+    flask_workers: tuple[int, ...]
+    # Limits, so that a hung implementation cannot hang the comparison.
+    request_timeout_s: float = 30.0
+    drain_timeout_s: float = 120.0
+
+    def workers_for(self, impl_id: str) -> tuple[int, ...]:
+        """The worker counts of the scale-out scenario for an implementation that has the knob."""
+        return self.flask_workers if impl_id == "flask" else self.celery_workers
+
+    def describe(self) -> dict[str, Any]:
+        """As plain data for the results' metadata."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "full": Profile(
+        name="full",
+        selfcheck_seconds=5.0,
+        concurrency=32,
+        throughput_seconds=8.0,
+        throughput_reps=3,
+        warmup_seconds=2.0,
+        delay_ms=50.0,
+        probe_seconds=3.0,
+        slow_seconds=12.0,
+        below=0.5,
+        above=1.5,
+        open_connections=64,
+        scale_seconds=6.0,
+        celery_workers=(1, 2, 4),
+        flask_workers=(1, 2, 4, 8, 16),
+    ),
+    "quick": Profile(
+        name="quick",
+        selfcheck_seconds=2.0,
+        concurrency=32,
+        throughput_seconds=2.0,
+        throughput_reps=2,
+        warmup_seconds=0.5,
+        delay_ms=50.0,
+        probe_seconds=1.5,
+        slow_seconds=3.0,
+        below=0.5,
+        above=1.5,
+        open_connections=64,
+        scale_seconds=2.0,
+        celery_workers=(1, 2, 4),
+        flask_workers=(2, 8),
+        drain_timeout_s=30.0,
+    ),
+    "smoke": Profile(
+        name="smoke",
+        selfcheck_seconds=0.5,
+        concurrency=16,
+        throughput_seconds=0.5,
+        throughput_reps=1,
+        warmup_seconds=0.2,
+        delay_ms=50.0,
+        probe_seconds=0.6,
+        slow_seconds=0.8,
+        below=0.5,
+        above=1.5,
+        open_connections=32,
+        scale_seconds=0.6,
+        celery_workers=(1, 2),
+        flask_workers=(2,),
+        request_timeout_s=10.0,
+        drain_timeout_s=15.0,
+    ),
+}

@@ -1,0 +1,139 @@
+"""The records of a comparison and their JSON form (``results.json``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TypedDict, cast
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Failure",
+    "Percentiles",
+    "Results",
+    "Run",
+    "find_runs",
+    "load_results",
+    "write_results",
+]
+
+SCHEMA_VERSION = 1
+
+
+class Percentiles(TypedDict):
+    """Latency percentiles in milliseconds (None when nothing was measured)."""
+
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    max: float | None
+    mean: float | None
+
+
+class _RunRequired(TypedDict):
+    impl: str
+    # "default" for the implementation's own /send-message/, else a pitfall-lab variant.
+    variant: str
+    # "throughput", "slow-work" or "scale-out".
+    scenario: str
+    path: str
+    requests: int
+    ok: int
+    # Every request not acknowledged: rejected (an HTTP error answer) plus failed (no answer).
+    errors: int
+    rejected: int
+    failed: int
+    # Acknowledged requests per second over the load (median over repetitions).
+    rps: float
+    latency_ms: Percentiles
+    completion_ms: Percentiles | None
+    lost: int | None
+    duplicated: int | None
+    peak_rss_mb: float
+
+
+class Run(_RunRequired, total=False):
+    """One measured configuration: an implementation (or variant) under one load."""
+
+    # throughput: "send-message" (the variant's path) or "baseline".
+    endpoint: str
+    # slow-work: "below" or "above" the measured capacity.
+    load: str
+    unexpected: int | None
+    peak_pss_mb: float | None
+    statuses: dict[str, int]
+    seconds: float
+    concurrency: int
+    reps: int
+    rps_reps: list[float]
+    rps_min: float
+    rps_max: float
+    # throughput, send-message only: this rps over the baseline rps of the same run.
+    ratio: float | None
+    ratio_reps: list[float]
+    completion_cdf: list[list[float]]
+    delay_ms: float
+    offered_rps: float
+    completed_rps: float
+    capacity_rps: float | None
+    backlog_max: int
+    backlog: list[list[float]]
+    drain_s: float | None
+    drain_complete: bool | None
+    workers: int | None
+    max_backlog: int
+    tail_poll_ms: dict[str, float | None]
+    loadgen_cpu: float
+    wait_ms: Percentiles
+    dispatch_lag_ms: dict[str, float | None]
+
+
+class Failure(TypedDict):
+    """A step of the comparison that could not be measured."""
+
+    impl: str
+    variant: str
+    scenario: str
+    error: str
+
+
+class Results(TypedDict):
+    """Everything ``results.json`` holds."""
+
+    schema: int
+    meta: dict[str, Any]
+    loadgen: dict[str, Any]
+    runs: list[Run]
+    # Implementation id -> send-message rps / baseline rps (the headline figure).
+    ratios: dict[str, float | None]
+    # "impl/variant" -> the same ratio for each pitfall-lab variant.
+    variant_ratios: dict[str, float | None]
+    failures: list[Failure]
+    # Filled by the fault scenarios (another issue); the report renders them if present.
+    faults: list[dict[str, Any]]
+
+
+def write_results(path: Path, results: Results) -> None:
+    """Write ``results`` as indented JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+
+
+def load_results(path: Path) -> Results:
+    """Read a ``results.json`` back (fields added by later versions are kept as they are)."""
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or "runs" not in data:
+        raise ValueError(f"{path} is not a comparison's results.json")
+    data.setdefault("faults", [])
+    data.setdefault("failures", [])
+    data.setdefault("variant_ratios", {})
+    return cast(Results, data)
+
+
+def find_runs(results: Results, **match: Any) -> list[Run]:
+    """The runs whose fields equal every ``match`` item, in order."""
+    return [
+        run
+        for run in results["runs"]
+        if all(cast(dict[str, Any], run).get(k) == v for k, v in match.items())
+    ]

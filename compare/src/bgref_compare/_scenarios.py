@@ -1,0 +1,405 @@
+"""The scenarios: throughput, slow work, scale-out, and the load generator's own capacity check."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+from ._bench import Bench, LoadOutcome, new_run_id
+from ._loadgen import LoadSpec, Phase
+from ._polling import wait_until
+from ._ports import free_port
+from ._process import ManagedProcess
+from ._profile import Profile
+from ._results import Percentiles, Run
+from .registry import Impl
+
+__all__ = [
+    "DEFAULT_VARIANT",
+    "SEND_PATH",
+    "Step",
+    "plan_steps",
+    "scale_out",
+    "selfcheck",
+    "slow_work",
+    "throughput",
+]
+
+SEND_PATH = "/send-message/"
+BASELINE_PATH = "/baseline/"
+DEFAULT_VARIANT = "default"
+_BASELINE = "baseline"
+# Seconds an implementation takes to start and stop, for the progress estimate.
+_START_S = {"celery": 5.0}
+_START_DEFAULT_S = 1.5
+
+
+def _variants(impl: Impl) -> list[tuple[str, str]]:
+    return [(DEFAULT_VARIANT, SEND_PATH), *impl.variants.items()]
+
+
+def _median(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _merge_percentiles(parts: list[Any]) -> Percentiles:
+    """Median of each percentile over repetitions; the maximum of the maxima."""
+    present = [p for p in parts if p]
+    maxima = [p["max"] for p in present if p.get("max") is not None]
+    return {
+        "p50": _median(p.get("p50") for p in present),
+        "p90": _median(p.get("p90") for p in present),
+        "p99": _median(p.get("p99") for p in present),
+        "max": max(maxima) if maxima else None,
+        "mean": _median(p.get("mean") for p in present),
+    }
+
+
+def _sum(phases: list[dict[str, Any]], key: str) -> int | None:
+    values = [p.get(key) for p in phases]
+    if any(v is None for v in values):
+        return None
+    return sum(cast(int, v) for v in values)
+
+
+def _base_run(
+    impl: Impl, variant: str, scenario: str, path: str, phases: list[dict[str, Any]]
+) -> Run:
+    """The fields every run has, summed or merged over its phases (its repetitions)."""
+    statuses: dict[str, int] = {}
+    for phase in phases:
+        for code, count in phase.get("statuses", {}).items():
+            statuses[code] = statuses.get(code, 0) + count
+    writes = any("completion_ms" in p for p in phases)
+    run: Run = {
+        "impl": impl.id,
+        "variant": variant,
+        "scenario": scenario,
+        "path": path,
+        "requests": _sum(phases, "requests") or 0,
+        "ok": _sum(phases, "ok") or 0,
+        "errors": _sum(phases, "errors") or 0,
+        "rejected": _sum(phases, "rejected") or 0,
+        "failed": _sum(phases, "failed") or 0,
+        "rps": _median(p["rps"] for p in phases) or 0.0,
+        "latency_ms": _merge_percentiles([p.get("latency_ms") for p in phases]),
+        "completion_ms": (
+            _merge_percentiles([p.get("completion_ms") for p in phases]) if writes else None
+        ),
+        "lost": _sum(phases, "lost"),
+        "duplicated": _sum(phases, "duplicated"),
+        "peak_rss_mb": 0.0,
+        "unexpected": _sum(phases, "unexpected"),
+        "statuses": statuses,
+        "seconds": round(sum(p["seconds"] for p in phases), 3),
+        "concurrency": phases[0]["concurrency"],
+        "loadgen_cpu": max(p.get("loadgen_cpu", 0.0) for p in phases),
+    }
+    if writes:
+        # The distribution of the longest repetition stands for the run.
+        longest = max(phases, key=lambda p: p.get("ok", 0))
+        run["completion_cdf"] = [list(pair) for pair in longest.get("completion_cdf", [])]
+        drains = [p["drain_s"] for p in phases if p.get("drain_s") is not None]
+        run["drain_s"] = max(drains) if drains else None
+        flags = [p.get("drain_complete") for p in phases if p.get("drain_complete") is not None]
+        run["drain_complete"] = all(flags) if flags else None
+        run["backlog_max"] = max(p.get("backlog_max", 0) for p in phases)
+        run["completed_rps"] = _median(p.get("completed_rps") for p in phases) or 0.0
+    return run
+
+
+def _with_memory(run: Run, outcome: LoadOutcome) -> Run:
+    run["peak_rss_mb"] = outcome.peak_rss_mb
+    run["peak_pss_mb"] = outcome.peak_pss_mb
+    run["tail_poll_ms"] = outcome.data.get("tail_poll_ms", {})
+    return run
+
+
+# --- the load generator's own capacity ------------------------------------------------------
+
+
+def selfcheck(bench: Bench, profile: Profile) -> dict[str, Any]:
+    """Measure the load generator against a trivial server that answers a fixed 200."""
+    port = free_port()
+    argv = [sys.executable, "-m", "bgref_compare._trivial", "--port", str(port)]
+    if bench.cpus.servers is not None:
+        argv += ["--cpu", str(min(bench.cpus.servers))]
+    server = ManagedProcess("trivial", argv, env={}, output=bench.workdir / "trivial.out")
+    server.start()
+    try:
+        if not wait_until(lambda: _accepts(port) or not server.running, 10.0):
+            raise RuntimeError(f"trivial server did not start:\n{server.output()}")
+        phase = Phase(
+            "selfcheck",
+            SEND_PATH,
+            profile.selfcheck_seconds,
+            concurrency=profile.concurrency,
+            writes=False,
+        )
+        spec = LoadSpec("127.0.0.1", port, new_run_id(), (phase,), cpu=bench.cpus.loadgen)
+        data = bench.run_loadgen(spec, timeout=profile.selfcheck_seconds + 60)
+    finally:
+        server.stop(timeout=5.0)
+    result = data["phases"][0]
+    cpu = result.get("loadgen_cpu") or 0.0
+    return {
+        "capacity_rps": result["rps"],
+        "loadgen_cpu": cpu,
+        # What the generator would reach at full use of its CPU, from its CPU time per request.
+        "cpu_bound_rps": round(result["rps"] / cpu, 1) if cpu else None,
+        "concurrency": profile.concurrency,
+        "seconds": profile.selfcheck_seconds,
+        "failed": result["failed"],
+        "uvloop": data.get("uvloop"),
+        "latency_ms": result["latency_ms"],
+    }
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+# --- scenario 1: throughput ----------------------------------------------------------------
+
+
+def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
+    """Closed loop without simulated work; send-message (and variants) alternating with baseline."""
+    paths = [*_variants(impl), (_BASELINE, BASELINE_PATH)]
+    warm = profile.warmup_seconds / len(paths)
+    phases = [
+        Phase(f"warmup:{name}", path, warm, profile.concurrency, writes=name != _BASELINE)
+        for name, path in paths
+    ]
+    for rep in range(profile.throughput_reps):
+        # Rotating the order puts every path at every position, so drift favours none.
+        shift = rep % len(paths)
+        for name, path in paths[shift:] + paths[:shift]:
+            writes = name != _BASELINE
+            label = f"{name}#{rep}"
+            phases.append(
+                Phase(
+                    label,
+                    path,
+                    profile.throughput_seconds,
+                    profile.concurrency,
+                    writes=writes,
+                    drain=writes,
+                )
+            )
+    spec = LoadSpec(
+        "",
+        0,
+        new_run_id(),
+        tuple(phases),
+        timeout_s=profile.request_timeout_s,
+        drain_timeout_s=profile.drain_timeout_s,
+    )
+    budget = sum(p.seconds for p in phases) + profile.drain_timeout_s * len(phases) + 60
+    with bench.stack(impl, delay_ms=0.0) as running:
+        outcome = bench.load(running, spec, timeout=budget)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for result in outcome.phases:
+        name, sep, _ = result["label"].partition("#")
+        if sep:
+            groups.setdefault(name, []).append(result)
+    baseline = groups.get(_BASELINE, [])
+    runs: list[Run] = []
+    for name, path in paths:
+        reps = groups.get(name, [])
+        if not reps:
+            continue
+        is_baseline = name == _BASELINE
+        run = _base_run(impl, DEFAULT_VARIANT if is_baseline else name, "throughput", path, reps)
+        run["endpoint"] = _BASELINE if is_baseline else "send-message"
+        run["reps"] = len(reps)
+        run["rps_reps"] = [p["rps"] for p in reps]
+        run["rps_min"] = min(run["rps_reps"])
+        run["rps_max"] = max(run["rps_reps"])
+        if not is_baseline:
+            # Paired by repetition: each send phase against the baseline next to it in time.
+            ratios = [
+                round(s["rps"] / b["rps"], 3) for s, b in zip(reps, baseline) if b["rps"] > 0
+            ]
+            run["ratio_reps"] = ratios
+            run["ratio"] = round(statistics.median(ratios), 3) if ratios else None
+        runs.append(_with_memory(run, outcome))
+    return runs
+
+
+# --- scenario 2: slow work -----------------------------------------------------------------
+
+
+def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: str) -> list[Run]:
+    """Open loop with the simulated delay, once below and once above the measured capacity."""
+    delay_s = profile.delay_ms / 1000
+    warm = profile.probe_seconds / 3 + delay_s
+    probe = Phase("probe", path, profile.probe_seconds, profile.concurrency, writes=True)
+    spec = LoadSpec(
+        "", 0, new_run_id(), (probe,), timeout_s=profile.request_timeout_s, warm_s=warm
+    )
+    # The probe saturates the implementation and leaves a backlog that is thrown away.
+    with bench.stack(impl, delay_ms=profile.delay_ms, quick_stop=True) as running:
+        found = bench.load(running, spec, timeout=profile.probe_seconds + 60).phases[0]
+    capacity = float(found.get("completed_rps") or 0.0)
+    if capacity <= 0:
+        raise RuntimeError(f"{impl.id}/{variant}: nothing completed while probing the capacity")
+    runs: list[Run] = []
+    with bench.stack(impl, delay_ms=profile.delay_ms) as running:
+        for load, factor in (("below", profile.below), ("above", profile.above)):
+            rate = max(1.0, round(capacity * factor, 1))
+            phase = Phase(
+                load,
+                path,
+                profile.slow_seconds,
+                profile.open_connections,
+                rate=rate,
+                writes=True,
+                drain=True,
+            )
+            spec = LoadSpec(
+                "",
+                0,
+                new_run_id(),
+                (phase,),
+                timeout_s=profile.request_timeout_s,
+                drain_timeout_s=profile.drain_timeout_s,
+                warm_s=min(profile.slow_seconds / 4, 1.0),
+            )
+            budget = profile.slow_seconds * 3 + profile.request_timeout_s + profile.drain_timeout_s
+            outcome = bench.load(running, spec, timeout=budget + 60)
+            result = outcome.phases[0]
+            run = _base_run(impl, variant, "slow-work", path, [result])
+            run["load"] = load
+            run["delay_ms"] = profile.delay_ms
+            run["offered_rps"] = rate
+            run["capacity_rps"] = round(capacity, 1)
+            run["backlog"] = [list(pair) for pair in result.get("backlog", [])]
+            if "wait_ms" in result:
+                run["wait_ms"] = result["wait_ms"]
+            run["dispatch_lag_ms"] = result.get("dispatch_lag_ms", {})
+            runs.append(_with_memory(run, outcome))
+    return runs
+
+
+# --- scenario 4: scale-out -----------------------------------------------------------------
+
+
+def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[Run]:
+    """Keep ``workers`` workers saturated with slow work; measure the messages they complete.
+
+    A closed loop whose backlog of acknowledged, unwritten messages is capped:
+    enough to keep every worker busy, small enough to drain in seconds, so every
+    message is still accounted for.
+    """
+    cap = 8 * workers + 32
+    phase = Phase(
+        "scale",
+        SEND_PATH,
+        profile.scale_seconds,
+        profile.concurrency,
+        writes=True,
+        drain=True,
+        max_backlog=cap,
+    )
+    warm = profile.scale_seconds / 3 + profile.delay_ms / 1000
+    spec = LoadSpec(
+        "",
+        0,
+        new_run_id(),
+        (phase,),
+        timeout_s=profile.request_timeout_s,
+        drain_timeout_s=profile.drain_timeout_s,
+        warm_s=warm,
+    )
+    budget = profile.scale_seconds * 2 + profile.request_timeout_s + profile.drain_timeout_s
+    with bench.stack(impl, delay_ms=profile.delay_ms, workers=workers) as running:
+        outcome = bench.load(running, spec, timeout=budget + 60)
+    result = outcome.phases[0]
+    run = _base_run(impl, DEFAULT_VARIANT, "scale-out", SEND_PATH, [result])
+    run["workers"] = workers
+    run["delay_ms"] = profile.delay_ms
+    run["max_backlog"] = cap
+    return [_with_memory(run, outcome)]
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of the comparison, with its estimated duration for the progress bar."""
+
+    scenario: str
+    impl: str
+    variant: str
+    label: str
+    seconds: float
+    run: Callable[[], list[Run]]
+
+
+def plan_steps(
+    bench: Bench, profile: Profile, impls: list[Impl], scenarios: Iterable[str]
+) -> list[Step]:
+    """Every step of the chosen scenarios for the chosen implementations, in running order."""
+    wanted = set(scenarios)
+    steps: list[Step] = []
+    p = profile
+
+    def start(impl: Impl) -> float:
+        return _START_S.get(impl.id, _START_DEFAULT_S)
+
+    if "throughput" in wanted:
+        for impl in impls:
+            n = len(_variants(impl)) + 1
+            secs = start(impl) + p.warmup_seconds + n * p.throughput_reps * p.throughput_seconds
+            steps.append(
+                Step(
+                    "throughput",
+                    impl.id,
+                    DEFAULT_VARIANT,
+                    f"throughput · {impl.id}",
+                    secs,
+                    partial(throughput, bench, p, impl),
+                )
+            )
+    if "slow-work" in wanted:
+        for impl in impls:
+            for variant, path in _variants(impl):
+                secs = 2 * start(impl) + p.probe_seconds + 2.6 * p.slow_seconds
+                steps.append(
+                    Step(
+                        "slow-work",
+                        impl.id,
+                        variant,
+                        f"slow work · {impl.id}"
+                        + ("" if variant == DEFAULT_VARIANT else f" · {variant}"),
+                        secs,
+                        partial(slow_work, bench, p, impl, variant, path),
+                    )
+                )
+    if "scale-out" in wanted:
+        for impl in impls:
+            if not impl.workers_env:
+                continue
+            for workers in p.workers_for(impl.id):
+                steps.append(
+                    Step(
+                        "scale-out",
+                        impl.id,
+                        DEFAULT_VARIANT,
+                        f"scale-out · {impl.id} · {workers} workers",
+                        start(impl) + 1.3 * p.scale_seconds,
+                        partial(scale_out, bench, p, impl, workers),
+                    )
+                )
+    return steps

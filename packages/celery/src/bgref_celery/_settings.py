@@ -1,0 +1,80 @@
+"""The service's settings, read from the environment."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["Settings"]
+
+# An hour: the longest a message may stay unacknowledged (the task running, or
+# waiting in a worker's prefetch) before Redis hands it to another worker. It
+# must exceed the longest task and the retry backoff, or work runs twice.
+DEFAULT_VISIBILITY_TIMEOUT = 3600.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the broker is, how long to wait for it, and how many workers to run."""
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
+    workers: int = 2
+    # The web gives up on Redis quickly: it answers in well under a millisecond on
+    # a LAN, so a second's silence means it is down or frozen, and the request
+    # gets its 503 well inside the 3-second budget.
+    publish_timeout: float = 1.0
+    # The worker waits longer: an acknowledgement that times out leaves its
+    # message to be redelivered (and run twice), so a Redis that stalls for a few
+    # seconds (a failover, a slow fork) should only delay the worker.
+    worker_timeout: float = 30.0
+    connect_timeout: float = 1.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read ``REDIS_URL``, ``BGREF_VISIBILITY_TIMEOUT`` and ``BGREF_WORKERS``."""
+        return cls(
+            redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
+            visibility_timeout=_positive_float(
+                environ, "BGREF_VISIBILITY_TIMEOUT", cls.visibility_timeout
+            ),
+            workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
+        )
+
+    @property
+    def retry_backoff_max(self) -> float:
+        """The longest wait between two attempts of a failing write.
+
+        A retried task waits in the worker unacknowledged, so the wait stays under
+        half the visibility timeout: Redis never redelivers a message that is only
+        waiting for its next attempt.
+        """
+        return max(1.0, min(60.0, self.visibility_timeout / 2))
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
+    return value
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {raw!r}")
+    return value

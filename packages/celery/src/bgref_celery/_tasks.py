@@ -1,0 +1,75 @@
+"""The background task: write one message with this process's writer, retrying until it lands."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from celery import shared_task
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery.utils.log import get_task_logger
+
+from linelog import LogWriter
+
+from ._app import TASK_NAME
+
+__all__ = ["write_message"]
+
+logger = get_task_logger(__name__)
+
+# One writer per process: the prefork pool forks its children, and each opens
+# the file for itself on its first write.
+_writer: LogWriter | None = None
+
+
+def _get_writer() -> LogWriter:
+    global _writer
+    if _writer is None:
+        _writer = LogWriter()
+    return _writer
+
+
+def _check_settings(**_: object) -> None:
+    # Building a writer reads LOG_PATH/LOG_FSYNC/LOG_DELAY_MS without opening the
+    # file, so a bad setting stops the worker at start instead of failing tasks.
+    LogWriter()
+
+
+def _open_writer(**_: object) -> None:
+    _get_writer()
+
+
+def _close_writer(**_: object) -> None:
+    if _writer is not None:
+        _writer.close()
+
+
+def _write_message(task: Any, message: str) -> None:
+    writer = _get_writer()
+    try:
+        writer.write(message)
+    except OSError as error:
+        retries: int = task.request.retries
+        countdown = _backoff(retries, task.app.conf.bgref_retry_backoff_max)
+        # The traceback names the log path; the message is kept, not dropped.
+        logger.exception(
+            "Writing to %s failed (attempt %d); retrying in %.1f s",
+            writer.path,
+            retries + 1,
+            countdown,
+        )
+        raise task.retry(exc=error, countdown=countdown, max_retries=None) from error
+
+
+def _backoff(retries: int, maximum: float) -> float:
+    """Exponential backoff from 0.5 s, capped, with jitter so retries do not stampede."""
+    ceiling = min(maximum, 0.5 * 2**retries)
+    return random.uniform(ceiling / 2, ceiling)
+
+
+# Connected by call rather than as decorators: Celery is untyped, and mypy
+# --strict refuses decorators that erase a function's type.
+worker_init.connect(_check_settings)
+worker_process_init.connect(_open_writer)
+worker_process_shutdown.connect(_close_writer)
+write_message = shared_task(name=TASK_NAME, bind=True)(_write_message)

@@ -1,0 +1,61 @@
+"""The web front: FastAPI validates, acknowledges, and hands the work to Celery through Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+
+from ._app import make_celery, publisher_transport_options
+from ._publisher import BrokerUnavailable, Publisher
+from ._settings import Settings
+from ._validation import message_param
+
+__all__ = ["create_app"]
+
+_RECEIVED = {"message": "Message received"}
+Message = Annotated[str, Depends(message_param)]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app from ``settings`` (default: read from the environment)."""
+    if settings is None:
+        settings = Settings.from_env()
+    publisher = Publisher(make_celery(settings), publisher_transport_options(settings))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            publisher.close()
+
+    app = FastAPI(title="send-message (Celery)", lifespan=lifespan)
+
+    @app.post("/send-message/")
+    async def send_message(message: Message) -> dict[str, str]:
+        """Queue the message for a Celery worker; answer once Redis holds it."""
+        try:
+            await publisher.publish(message)
+        except BrokerUnavailable as error:
+            raise HTTPException(503, detail=str(error), headers={"Retry-After": "1"}) from None
+        return _RECEIVED
+
+    @app.post("/baseline/")
+    async def baseline(message: Message) -> dict[str, str]:
+        """Validate and answer like /send-message/, queueing nothing."""
+        del message
+        return _RECEIVED
+
+    @app.get("/healthz", response_model=None)
+    async def healthz() -> dict[str, str] | JSONResponse:
+        """Answer 200 when Redis answers a ping, else 503."""
+        reason = await publisher.check()
+        if reason is not None:
+            return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
+        return {"status": "ok"}
+
+    return app

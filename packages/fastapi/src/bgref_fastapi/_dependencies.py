@@ -1,0 +1,40 @@
+"""The dependencies of the message routes: the strictly read message and the log writer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+
+from linelog import LogWriter
+
+from ._query import MAX_LENGTH, InvalidMessage, parse_message
+
+__all__ = ["Message", "Writer"]
+
+# Both dependencies are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, a hop per request that would cost more than the work it does.
+
+
+async def strict_message(
+    request: Request, message: Annotated[str, Query(min_length=1, max_length=MAX_LENGTH)]
+) -> str:
+    """Return the message once the raw query string also passes the strict checks."""
+    # Query() documents and validates the parameter, but FastAPI decodes the query
+    # string leniently ("%zz" kept, "%ff" turned into U+FFFD, the last of repeated
+    # values): the raw bytes decide what the client really sent.
+    try:
+        return parse_message(request.scope["query_string"])
+    except InvalidMessage as error:
+        raise RequestValidationError([error.error]) from None
+
+
+async def app_writer(request: Request) -> LogWriter:
+    """Return the log writer that ``create_app`` made for this process."""
+    writer: LogWriter = request.app.state.writer
+    return writer
+
+
+Message = Annotated[str, Depends(strict_message)]
+Writer = Annotated[LogWriter, Depends(app_writer)]

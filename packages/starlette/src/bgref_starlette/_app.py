@@ -1,0 +1,43 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from linelog import LogWriter
+
+from ._endpoints import baseline, healthz, send_message
+from ._handlers import http_error, invalid_message
+from ._query import InvalidMessage
+
+__all__ = ["create_app"]
+
+
+@asynccontextmanager
+async def _lifespan(app: Starlette) -> AsyncIterator[None]:
+    # Uvicorn runs the shutdown half only after in-flight requests and their
+    # background tasks have finished (or --timeout-graceful-shutdown has passed).
+    writer: LogWriter = app.state.writer
+    with writer:
+        yield
+
+
+def create_app() -> Starlette:
+    """Create the app and its log writer (``LOG_PATH``, ``LOG_DELAY_MS``, ``LOG_FSYNC``)."""
+    app = Starlette(
+        routes=[
+            Route("/send-message/", send_message, methods=["POST"]),
+            Route("/baseline/", baseline, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, InvalidMessage: invalid_message},
+        lifespan=_lifespan,
+    )
+    # One writer per process, shared by every request and task.
+    app.state.writer = LogWriter()
+    return app

@@ -1,0 +1,34 @@
+"""The endpoints of the send-message contract (docs/contract.md)."""
+
+from __future__ import annotations
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from linelog import LogWriter
+
+from ._query import parse_message
+from ._tasks import write_message
+
+__all__ = ["baseline", "healthz", "send_message"]
+
+_RECEIVED = {"message": "Message received"}
+
+
+async def send_message(request: Request) -> JSONResponse:
+    """Acknowledge the message; it is written after the response is sent."""
+    message = parse_message(request.scope["query_string"])
+    writer: LogWriter = request.app.state.writer
+    return JSONResponse(_RECEIVED, background=BackgroundTask(write_message, writer, message))
+
+
+async def baseline(request: Request) -> JSONResponse:
+    """Validate and answer like ``send_message``, but schedule nothing."""
+    parse_message(request.scope["query_string"])
+    return JSONResponse(_RECEIVED)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    """Report that the app accepts work: it has no queue to fill or broker to lose."""
+    return JSONResponse({"status": "ok"})

@@ -1,0 +1,188 @@
+"""The fsync mode and its group commit, for threads and coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from linelog import LogWriteError, LogWriter, read_messages
+
+
+class FsyncCounter:
+    """Stands in for os.fsync: counts calls, and makes each one take a while."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.calls = 0
+        self.failures = 0
+        self._real = os.fsync
+
+    def __call__(self, fd: int) -> None:
+        self.calls += 1
+        if self.failures:
+            self.failures -= 1
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        time.sleep(self.seconds)
+        self._real(fd)
+
+
+@pytest.fixture
+def fsync_counter(monkeypatch: pytest.MonkeyPatch) -> FsyncCounter:
+    """Count the fsync calls that the writer makes."""
+    counter = FsyncCounter(seconds=0.005)
+    monkeypatch.setattr(os, "fsync", counter)
+    return counter
+
+
+def test_single_writer_syncs_every_write(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    with LogWriter(log_path, fsync=True) as writer:
+        for i in range(5):
+            writer.write(f"m{i}")
+    assert fsync_counter.calls == 5
+    assert read_messages(log_path) == [f"m{i}" for i in range(5)]
+
+
+def test_environment_turns_fsync_on(
+    monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    monkeypatch.setenv("LOG_FSYNC", "1")
+    with LogWriter(log_path) as writer:
+        writer.write("durable")
+    assert fsync_counter.calls == 1
+
+
+def test_threads_share_fsyncs(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    threads, per_thread = 16, 20
+    writer = LogWriter(log_path, fsync=True)
+    barrier = threading.Barrier(threads)
+
+    def work(index: int) -> None:
+        barrier.wait()
+        for i in range(per_thread):
+            writer.write(f"t{index}-{i}")
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    writer.close()
+    written = threads * per_thread
+    assert sorted(read_messages(log_path)) == sorted(
+        f"t{t}-{i}" for t in range(threads) for i in range(per_thread)
+    )
+    # Each fsync takes 5 ms, long enough for the other threads to queue up.
+    assert fsync_counter.calls < written / 4
+
+
+def test_coroutines_share_fsyncs(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    tasks = 200
+
+    async def main() -> None:
+        with LogWriter(log_path, fsync=True) as writer:
+            await asyncio.gather(*(writer.awrite(f"c{i}") for i in range(tasks)))
+            await asyncio.gather(*(writer.awrite(f"d{i}") for i in range(tasks)))
+
+    asyncio.run(main())
+    assert len(read_messages(log_path)) == 2 * tasks
+    assert fsync_counter.calls <= 6
+
+
+def test_fsync_error_reaches_the_writer_and_heals(
+    fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    writer = LogWriter(log_path, fsync=True)
+    fsync_counter.failures = 1
+    with pytest.raises(LogWriteError, match=r"'.*log.txt': Input/output error"):
+        writer.write("maybe lost")
+    writer.write("durable")
+    assert read_messages(log_path) == ["maybe lost", "durable"]
+    writer.close()
+
+
+def test_fsync_error_makes_a_follower_lead(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    fsync_counter.seconds = 0.1
+    writer = LogWriter(log_path, fsync=True)
+    writer.write("opened")
+    errors: list[BaseException] = []
+    fsync_counter.failures = 1
+
+    def work(message: str) -> None:
+        try:
+            writer.write(message)
+        except LogWriteError as error:
+            errors.append(error)
+
+    leader = threading.Thread(target=work, args=("leader",))
+    leader.start()
+    time.sleep(0.03)  # the leader is inside its (failing) fsync
+    follower = threading.Thread(target=work, args=("follower",))
+    follower.start()
+    leader.join()
+    follower.join()
+    # Exactly one of them saw the failed fsync; the other ran its own.
+    assert len(errors) == 1
+    writer.close()
+
+
+def test_async_fsync_error(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    fsync_counter.failures = 1
+
+    async def main() -> None:
+        with LogWriter(log_path, fsync=True) as writer:
+            with pytest.raises(LogWriteError, match="Input/output error"):
+                await writer.awrite("maybe lost")
+            await writer.awrite("durable")
+
+    asyncio.run(main())
+    assert read_messages(log_path) == ["maybe lost", "durable"]
+
+
+def test_cancelled_waiter_does_not_cancel_the_shared_fsync(
+    fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    fsync_counter.seconds = 0.1
+
+    async def main() -> None:
+        with LogWriter(log_path, fsync=True) as writer:
+            first = asyncio.ensure_future(writer.awrite("cancelled"))
+            second = asyncio.ensure_future(writer.awrite("kept"))
+            await asyncio.sleep(0.02)
+            first.cancel()
+            await second
+            with pytest.raises(asyncio.CancelledError):
+                await first
+
+    asyncio.run(main())
+    assert read_messages(log_path) == ["cancelled", "kept"]
+
+
+def test_async_writes_from_two_loops(fsync_counter: FsyncCounter, log_path: Path) -> None:
+    writer = LogWriter(log_path, fsync=True)
+
+    async def burst(prefix: str) -> None:
+        await asyncio.gather(*(writer.awrite(f"{prefix}{i}") for i in range(20)))
+
+    def run(prefix: str) -> None:
+        asyncio.run(burst(prefix))
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    asyncio.run(burst("c"))
+    writer.close()
+    assert len(read_messages(log_path)) == 60
+
+
+def test_write_error_in_fsync_mode(log_path: Path) -> None:
+    writer = LogWriter(log_path.parent, fsync=True)
+    with pytest.raises(LogWriteError):
+        writer.write("x")

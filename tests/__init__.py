@@ -1,0 +1,1 @@
+"""The black-box contract suite: every implementation against one HTTP contract."""

@@ -1,0 +1,96 @@
+"""What each route answers: status, exact body, JSON framing; and what it writes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bgref_compare import Stack
+
+from ._helpers import (
+    BASELINE,
+    RECEIVED,
+    SEND,
+    SETTLE_DEADLINE,
+    assert_json,
+    logged,
+    message_query,
+    nothing_written,
+    request,
+    send,
+    token,
+    wait_for_messages,
+)
+
+
+def test_send_message_answers_received_and_writes_the_message(
+    stack: Stack, client: httpx.Client
+) -> None:
+    message = f"hello {token()}"
+    response = send(client, message)
+    assert response.status_code == 200
+    assert assert_json(response) == RECEIVED
+    wait_for_messages(stack, [message], SETTLE_DEADLINE)
+
+
+def test_baseline_answers_like_send_message_and_writes_nothing(
+    stack: Stack, client: httpx.Client
+) -> None:
+    message = f"baseline {token()}"
+    with nothing_written(stack, client):
+        baseline = send(client, message, BASELINE)
+    assert baseline.status_code == 200
+    assert assert_json(baseline) == RECEIVED
+    assert message not in logged(stack)
+
+
+@pytest.mark.parametrize(
+    "query", [b"", b"message=", b"message=" + b"x" * 1001], ids=["missing", "empty", "too-long"]
+)
+def test_baseline_rejects_like_send_message(client: httpx.Client, query: bytes) -> None:
+    baseline = request(client, "POST", BASELINE, query)
+    sent = request(client, "POST", SEND, query)
+    assert baseline.status_code == sent.status_code == 422
+    assert assert_json(baseline) == assert_json(sent)
+
+
+def test_healthz_reports_ok(client: httpx.Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert assert_json(response) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", [SEND, BASELINE])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+def test_other_methods_are_405_with_allow_and_write_nothing(
+    stack: Stack, client: httpx.Client, method: str, path: str
+) -> None:
+    with nothing_written(stack, client):
+        response = request(client, method, path, message_query(f"wrong-method {token()}"))
+    assert response.status_code == 405
+    body = assert_json(response)
+    assert isinstance(body, dict)
+    assert "detail" in body
+    allowed = {m.strip().upper() for m in response.headers.get("allow", "").split(",")}
+    assert "POST" in allowed, f"Allow: {response.headers.get('allow')!r}"
+    assert method not in allowed
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/no-such-path"),
+        ("POST", "/no-such-path/"),
+        ("POST", "/send-message/extra/"),
+        ("GET", "/healthz/extra"),
+    ],
+)
+def test_unknown_paths_are_404_json_and_write_nothing(
+    stack: Stack, client: httpx.Client, method: str, path: str
+) -> None:
+    with nothing_written(stack, client):
+        response = request(client, method, path, message_query(f"unknown-path {token()}"))
+    assert response.status_code == 404
+    body = assert_json(response)
+    assert isinstance(body, dict)
+    assert "detail" in body
