@@ -26,6 +26,7 @@ from ._helpers import (
 def test_send_message_answers_received_and_writes_the_message(
     stack: Stack, client: httpx.Client
 ) -> None:
+    """A valid POST gets 200 and exactly the documented body, and the message is written."""
     message = f"hello {token()}"
     response = send(client, message)
     assert response.status_code == 200
@@ -36,25 +37,32 @@ def test_send_message_answers_received_and_writes_the_message(
 def test_baseline_answers_like_send_message_and_writes_nothing(
     stack: Stack, client: httpx.Client
 ) -> None:
+    """The baseline answers exactly like /send-message/ but schedules no work."""
     message = f"baseline {token()}"
     with nothing_written(stack, client):
         baseline = send(client, message, BASELINE)
     assert baseline.status_code == 200
     assert assert_json(baseline) == RECEIVED
     assert message not in logged(stack)
+    sent = send(client, f"compared {token()}")
+    assert baseline.headers["content-type"] == sent.headers["content-type"]
+    assert baseline.content == sent.content
 
 
 @pytest.mark.parametrize(
     "query", [b"", b"message=", b"message=" + b"x" * 1001], ids=["missing", "empty", "too-long"]
 )
 def test_baseline_rejects_like_send_message(client: httpx.Client, query: bytes) -> None:
+    """The baseline refuses what /send-message/ refuses, with the same answer."""
     baseline = request(client, "POST", BASELINE, query)
     sent = request(client, "POST", SEND, query)
     assert baseline.status_code == sent.status_code == 422
+    assert baseline.headers["content-type"] == sent.headers["content-type"]
     assert assert_json(baseline) == assert_json(sent)
 
 
 def test_healthz_reports_ok(client: httpx.Client) -> None:
+    """A running implementation reports that it can accept work."""
     response = client.get("/healthz")
     assert response.status_code == 200
     assert assert_json(response) == {"status": "ok"}
@@ -65,6 +73,7 @@ def test_healthz_reports_ok(client: httpx.Client) -> None:
 def test_other_methods_are_405_with_allow_and_write_nothing(
     stack: Stack, client: httpx.Client, method: str, path: str
 ) -> None:
+    """Other methods get 405 with JSON and an Allow header naming POST; nothing is written."""
     with nothing_written(stack, client):
         response = request(client, method, path, message_query(f"wrong-method {token()}"))
     assert response.status_code == 405
@@ -88,6 +97,7 @@ def test_other_methods_are_405_with_allow_and_write_nothing(
 def test_unknown_paths_are_404_json_and_write_nothing(
     stack: Stack, client: httpx.Client, method: str, path: str
 ) -> None:
+    """Unknown paths get 404 with a JSON detail; nothing is written."""
     with nothing_written(stack, client):
         response = request(client, method, path, message_query(f"unknown-path {token()}"))
     assert response.status_code == 404

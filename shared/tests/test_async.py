@@ -35,7 +35,7 @@ def test_awrite_writes_one_line(log_path: Path) -> None:
 
 def test_delay_does_not_block_the_loop(log_path: Path) -> None:
     async def main() -> tuple[float, float]:
-        writer = LogWriter(log_path, delay_ms=300)
+        writer = LogWriter(log_path, delay_ms=500)
         start = time.perf_counter()
         work = asyncio.gather(*(writer.awrite(f"m{i}") for i in range(20)))
         lag = await _max_loop_lag(work)
@@ -43,9 +43,10 @@ def test_delay_does_not_block_the_loop(log_path: Path) -> None:
         return lag, time.perf_counter() - start
 
     lag, elapsed = asyncio.run(main())
-    # Blocking sleeps would take 6 s and stall the loop for 300 ms at a time.
-    assert elapsed < 2.0
-    assert lag < 0.15
+    # Blocking sleeps would take 10 s and stall the loop for 500 ms at a time;
+    # the bounds are loose for a busy machine.
+    assert elapsed < 3.0
+    assert lag < 0.35
     assert sorted(read_messages(log_path)) == sorted(f"m{i}" for i in range(20))
 
 
@@ -53,7 +54,7 @@ def test_fsync_does_not_block_the_loop(monkeypatch: pytest.MonkeyPatch, log_path
     real_fsync = os.fsync
 
     def slow_fsync(fd: int) -> None:
-        time.sleep(0.3)
+        time.sleep(0.5)
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", slow_fsync)
@@ -63,5 +64,6 @@ def test_fsync_does_not_block_the_loop(monkeypatch: pytest.MonkeyPatch, log_path
             work = asyncio.gather(*(writer.awrite(f"m{i}") for i in range(50)))
             return await _max_loop_lag(work)
 
-    assert asyncio.run(main()) < 0.15
+    # A blocking fsync would stall the loop for 500 ms.
+    assert asyncio.run(main()) < 0.35
     assert len(read_messages(log_path)) == 50

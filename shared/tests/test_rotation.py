@@ -13,8 +13,12 @@ from linelog import LogWriter, read_messages
 
 
 def _wait_for_check(writer: LogWriter) -> None:
-    """Sleep past the writer's rotation window."""
-    time.sleep(writer.reopen_check * 3)
+    """Wait until the writer's rotation window has passed and its next write checks."""
+    time.sleep(writer.reopen_check)
+    # On a busy machine the timer thread may run late: wait for it, not a fixed time.
+    deadline = time.monotonic() + 10
+    while not writer._due and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def test_rename(log_path: Path) -> None:
@@ -115,4 +119,13 @@ def test_without_a_ticker_thread_every_write_checks(
     log_path.rename(log_path.with_suffix(".1"))
     writer.write("two")
     assert read_messages(log_path) == ["two"]
+    writer.close()
+
+
+def test_check_already_done_by_another_thread(log_path: Path) -> None:
+    # Threads that found a check due queue on the lock; the first one does it.
+    writer = LogWriter(log_path, reopen_check=60)
+    writer.write("one")
+    assert not writer._due
+    assert writer._check() == writer._fd
     writer.close()

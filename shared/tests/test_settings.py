@@ -15,7 +15,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     writer = LogWriter()
     assert writer.path == str(tmp_path / "log.txt")
     assert writer.fsync is False
-    assert writer.delay == 0.0
+    assert writer.delay_ms == 0.0
     assert writer.reopen_check == 0.01
     assert repr(writer) == f"LogWriter({str(tmp_path / 'log.txt')!r}, fsync=False, delay_ms=0)"
 
@@ -27,7 +27,7 @@ def test_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     writer = LogWriter()
     assert writer.path == str(tmp_path / "env.log")
     assert writer.fsync is True
-    assert writer.delay == 0.0025
+    assert writer.delay_ms == 2.5
 
 
 def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_arguments_win_over_environment(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("LOG_FSYNC", "1")
     monkeypatch.setenv("LOG_DELAY_MS", "100")
     writer = LogWriter(tmp_path / "arg.log", fsync=False, delay_ms=0)
-    assert (writer.path, writer.fsync, writer.delay) == (str(tmp_path / "arg.log"), False, 0.0)
+    assert (writer.path, writer.fsync, writer.delay_ms) == (str(tmp_path / "arg.log"), False, 0.0)
 
 
 def test_relative_path_is_fixed_at_construction(

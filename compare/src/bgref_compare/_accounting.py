@@ -1,4 +1,4 @@
-"""Accounting of every request against the log: acknowledged, rejected, failed, lost, duplicated."""
+"""Accounting of every request against the log: acknowledged, rejected, failed, lost, doubled."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Accounting:
 
 
 def count_messages(messages: Iterable[str], prefix: str) -> tuple[Counter[int], int]:
-    """Count log lines per sequence number for messages ``<prefix><seq>``; also the foreign ones."""
+    """Count the log lines of each ``<prefix><seq>`` message by ``seq``; also the foreign ones."""
     counts: Counter[int] = Counter()
     foreign = 0
     for message in messages:
@@ -66,7 +66,7 @@ def account(
     if len(seqs) != len(statuses):
         raise ValueError("one status per request")
     ok = rejected = failed = lost = duplicated = unexpected = failed_written = 0
-    for seq, status in zip(seqs, statuses):
+    for seq, status in zip(seqs, statuses, strict=True):
         seen = counts.get(seq, 0)
         if seen > 1:
             duplicated += 1

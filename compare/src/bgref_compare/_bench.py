@@ -1,4 +1,4 @@
-"""The test bench: CPU placement, one implementation's stack, and a load-generator run against it."""
+"""The test bench: CPU placement, an implementation's stack, and a load-generator run on it."""
 
 from __future__ import annotations
 

@@ -107,7 +107,7 @@ def run_comparison(
     keep: bool = False,
     plain: bool = False,
 ) -> Results:
-    """Run the comparison, write ``results.json``, ``report.md`` and the charts into ``out_dir``."""
+    """Run the comparison; write ``results.json``, ``report.md`` and the charts to ``out_dir``."""
     impls = [get(i) for i in impl_ids]
     cpus = CpuPlan.detect()
     out_dir.mkdir(parents=True, exist_ok=True)

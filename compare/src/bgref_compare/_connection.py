@@ -109,7 +109,7 @@ class ConnectionPool:
         self._waiters: deque[asyncio.Future[Connection | None]] = deque()
 
     async def connect(self) -> Connection:
-        """Open a new connection outside the pool's bookkeeping (closed-loop workers own theirs)."""
+        """Open a connection outside the pool's idle list (a closed-loop worker owns its own)."""
         loop = asyncio.get_running_loop()
         try:
             _, conn = await loop.create_connection(Connection, self.host, self.port)

@@ -163,9 +163,9 @@ def print_summary(results: Results, *, plain: bool = False) -> None:
         from rich.table import Table
     except ImportError:
         widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(SUMMARY_HEADERS)]
-        print("  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADERS, widths)))
+        print("  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADERS, widths, strict=True)))
         for row in rows:
-            print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
         return
     table = Table(title="send-message: what each approach costs")
     for i, header in enumerate(SUMMARY_HEADERS):

@@ -1,4 +1,4 @@
-"""The load generator: closed- and open-loop phases over keep-alive connections, in its own process.
+"""The load generator: closed- and open-loop phases over keep-alive connections, in a process.
 
 It runs as ``python -m bgref_compare._loadgen``: a ``LoadSpec`` as JSON on stdin,
 the phases' results as JSON on stdout. It pins itself to one CPU, uses uvloop
@@ -51,10 +51,13 @@ class Phase:
     writes: bool = True
     # After the load stops, wait until every acknowledged message is in the log.
     drain: bool = False
-    # Closed loop only: send only while fewer acknowledged messages than this wait
-    # for the log. It keeps the workers busy without letting a backlog pile up that
-    # would take minutes to drain.
+    # Closed loop only: send only while fewer acknowledged messages than the cap
+    # wait for the log. The cap is ``max_backlog``, raised to ``backlog_seconds``
+    # worth of the completion rate measured as the phase runs: enough to keep
+    # every worker of the implementation busy (Little's law), small enough that
+    # the backlog drains in seconds instead of minutes.
     max_backlog: int | None = None
+    backlog_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class _PhaseState:
     backlog: list[tuple[float, int]] = field(default_factory=list)
     drain_s: float | None = None
     drain_complete: bool = True
+    cap: int | None = None
 
 
 class LoadRunner:
@@ -118,6 +122,8 @@ class LoadRunner:
         self.done = array("d")
         self.status = array("i")
         self.acked_writes = 0
+        self._cap = 0
+        self._cap_phase: Phase | None = None
         self._writes = False
         self._running = True
 
@@ -146,13 +152,11 @@ class LoadRunner:
     def _backlog(self) -> int:
         return self.acked_writes - len(self.tail.seen) if self.tail is not None else 0
 
-    async def _closed_worker(
-        self, template: RequestTemplate, end: float, max_backlog: int | None
-    ) -> None:
+    async def _closed_worker(self, template: RequestTemplate, end: float, capped: bool) -> None:
         conn: Connection | None = None
         while time.perf_counter() < end:
-            if max_backlog is not None:
-                while self._backlog() >= max_backlog and time.perf_counter() < end:
+            if capped:
+                while self._backlog() >= self._cap and time.perf_counter() < end:
                     await asyncio.sleep(0.001)
                 if time.perf_counter() >= end:
                     break
@@ -194,12 +198,16 @@ class LoadRunner:
         state.start = time.perf_counter()
         if phase.rate is None:
             end = state.start + phase.seconds
+            capped = phase.max_backlog is not None and self.tail is not None
+            self._cap = phase.max_backlog or 0
+            self._cap_phase = phase if capped else None
             workers = [
-                self._closed_worker(template, end, phase.max_backlog)
-                for _ in range(phase.concurrency)
+                self._closed_worker(template, end, capped) for _ in range(phase.concurrency)
             ]
             await asyncio.gather(*workers)
             state.load_end = end
+            state.cap = self._cap if capped else None
+            self._cap_phase = None
         else:
             await self._open_loop(state, template, phase.rate)
         state.last = len(self.status)
@@ -258,15 +266,26 @@ class LoadRunner:
 
     async def _watch(self, states: list[_PhaseState]) -> None:
         next_sample = time.perf_counter()
+        history: list[tuple[float, int]] = []
         while self._running:
             await asyncio.sleep(0.05)
             self.pool.expire()
             now = time.perf_counter()
-            if self.tail is not None and now >= next_sample and states:
+            if self.tail is None:
+                continue
+            history.append((now, len(self.tail.seen)))
+            phase = self._cap_phase
+            if phase is not None and phase.max_backlog is not None:
+                # Completions over the last quarter second or so, as a rate.
+                while len(history) > 2 and now - history[1][0] >= 0.25:
+                    history.pop(0)
+                then, count = history[0]
+                rate = (len(self.tail.seen) - count) / max(now - then, 1e-3)
+                self._cap = max(self._cap, phase.max_backlog, int(rate * phase.backlog_seconds))
+            if now >= next_sample and states:
                 next_sample = now + _BACKLOG_EVERY
-                backlog = max(0, self._backlog())
                 state = states[-1]
-                state.backlog.append((round(now - state.start, 3), backlog))
+                state.backlog.append((round(now - state.start, 3), max(0, self._backlog())))
 
     async def run(self) -> dict[str, Any]:
         """Run every phase in order and return the results."""
@@ -377,6 +396,7 @@ class LoadRunner:
             result["drain_s"] = None if state.drain_s is None else round(state.drain_s, 3)
             result["drain_complete"] = state.drain_complete if phase.drain else None
             result["backlog_max"] = max((n for _, n in state.backlog), default=0)
+            result["backlog_cap"] = state.cap
             result["backlog"] = _thin(state.backlog, 150)
         return result
 

@@ -1,5 +1,8 @@
 """Peak memory of a set of process trees, sampled in a background thread."""
 
+# psutil ships no type information (types-psutil is not in the typecheck group).
+# mypy: disable-error-code="import-untyped"
+
 from __future__ import annotations
 
 import contextlib
@@ -8,9 +11,14 @@ from collections.abc import Callable, Iterable
 
 import psutil
 
-__all__ = ["MemorySampler", "tree_memory"]
+__all__ = ["MemorySampler", "total_memory", "tree_memory"]
 
 _MB = 1024 * 1024
+
+
+def total_memory() -> int:
+    """The machine's physical memory in bytes."""
+    return int(psutil.virtual_memory().total)
 
 
 def tree_memory(pids: Iterable[int]) -> tuple[int, int | None]:

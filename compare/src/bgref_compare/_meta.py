@@ -77,9 +77,9 @@ def _cpu_model() -> str | None:
 
 def _memory_gb() -> float | None:
     try:
-        import psutil
+        from ._memory import total_memory
 
-        return round(psutil.virtual_memory().total / 1024**3, 1)
+        return round(total_memory() / 1024**3, 1)
     except (ImportError, OSError):
         return None
 

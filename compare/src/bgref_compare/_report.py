@@ -1,14 +1,509 @@
-"""stub"""
+"""The markdown report (``report.md``) and its charts, written from ``results.json`` alone."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
-from ._results import Results
+from ._charts import CHARTS, draw_charts
+from ._figures import TARGETS, Figures, fmt, ms, pct
+from ._findings import approach_advice, tutorial_claims
+from ._results import Results, Run, find_runs
+
+__all__ = ["render_report", "write_report"]
+
+# What each pitfall-lab variant is (the registry names the paths).
+VARIANTS: dict[str, str] = {
+    "default": "`async def` task awaiting `LogWriter.awrite` (the implementation)",
+    "def-task": "plain `def` task, run in the thread pool (the tutorial's advice)",
+    "wrong-way": "the work called inside the endpoint (the tutorial's “wrong way”)",
+    "async-blocking": "`async def` task calling the blocking `write` (`time.sleep`)",
+}
+
+# Why each approach costs what it costs; the figures beside this text are measured.
+MECHANISMS: dict[str, str] = {
+    "fastapi": (
+        "After the response, Starlette runs the task in the same ASGI call: one more "
+        "coroutine step and one `write()` of the log line on the event loop."
+    ),
+    "starlette": (
+        "The same mechanism as FastAPI without FastAPI's dependency injection and "
+        "response validation, so both paths are cheaper and the task is a larger share."
+    ),
+    "flask": (
+        "The request thread only puts the message on a bounded queue; a pool thread "
+        "does the write. The per-request cost of the WSGI stack dwarfs the hand-off."
+    ),
+    "celery": (
+        "Each send-message publishes a Celery message to Redis (a network round trip and "
+        "kombu's serialisation) before answering, and the worker processes that do the "
+        "writes share the server's CPU with the web process."
+    ),
+}
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    if not rows:
+        return ["_Nothing measured._", ""]
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _image(name: str, charts: list[str]) -> list[str]:
+    if name not in charts:
+        return []
+    return [f"![{CHARTS[name]}]({name})", ""]
+
+
+def _name(run: Run) -> str:
+    return run["impl"] if run["variant"] == "default" else f"{run['impl']} · {run['variant']}"
+
+
+def _lost(run: Run) -> str:
+    return f"{fmt(run['lost'])} / {fmt(run['duplicated'])}"
+
+
+def _header(results: Results) -> list[str]:
+    meta = results["meta"]
+    params = meta.get("params", {})
+    versions = meta.get("versions", {})
+    commit = (meta.get("git_commit") or "unknown")[:12]
+    dirty = " (uncommitted changes)" if meta.get("git_dirty") else ""
+    cpus = meta.get("cpus", {})
+    pinning = (
+        f"load generator pinned to CPU {cpus.get('loadgen')}, servers to CPU "
+        f"{', '.join(str(c) for c in cpus.get('servers') or [])}"
+        if cpus.get("pinned")
+        else "no CPU pinning (fewer than two CPUs)"
+    )
+    lines = [
+        "# What background work after the response costs: the comparison",
+        "",
+        f"Profile **{params.get('name', '?')}**, {meta.get('date', '?')}, "
+        f"commit `{commit}`{dirty}, "
+        f"Python {meta.get('python', '?')}, {meta.get('cpu_count', '?')} CPUs "
+        f"({meta.get('cpu_model') or 'unknown model'}), {fmt(meta.get('memory_gb'), 1)} GB; "
+        f"{pinning}. Took {fmt(meta.get('duration_s'))} s.",
+        "",
+    ]
+    load = meta.get("load_average") or []
+    end = meta.get("load_average_end") or []
+    if load and end and max(load[0], end[0]) > 1.5:
+        lines += [
+            f"> **Caveat:** the machine was busy with other work (load average {load[0]} at the "
+            f"start, {end[0]} at the end). Absolute figures are noisy; ratios measured "
+            "within one run are the more robust.",
+            "",
+        ]
+    shown = ("fastapi", "starlette", "uvicorn", "flask", "gunicorn", "celery", "redis-server")
+    lines += [
+        "Versions: " + ", ".join(f"{k} {versions[k]}" for k in shown if versions.get(k)) + ".",
+        "",
+    ]
+    return lines
+
+
+def _summary(results: Results) -> list[str]:
+    rows = []
+    impls = sorted({r["impl"] for r in results["runs"]}, key=_impl_order)
+    for impl in impls:
+        fig = Figures.of(results, impl)
+        target = TARGETS.get(impl)
+        verdict = ""
+        if target is not None and fig.ratio is not None:
+            verdict = " ✅" if fig.ratio >= target else " ❌"
+        rows.append(
+            [
+                f"`{impl}`",
+                f"{fmt(fig.ratio, 2)}{verdict}",
+                fmt(target, 1),
+                fmt(fig.send["rps"] if fig.send else None),
+                fmt(fig.baseline["rps"] if fig.baseline else None),
+                fmt(fig.capacity),
+                ms(fig.completion(fig.below, "p99")),
+                fmt(fig.above["peak_rss_mb"] if fig.above else None),
+                f"{fig.lost()} / {fig.duplicated()}",
+            ]
+        )
+    return [
+        "## Summary",
+        "",
+        *_table(
+            [
+                "implementation",
+                "ratio",
+                "target",
+                "send-message rps",
+                "baseline rps",
+                "slow-work capacity /s",
+                "completion p99, below capacity",
+                "peak RSS MB, above capacity",
+                "lost / duplicated",
+            ],
+            rows,
+        ),
+        "The ratio is send-message rps / baseline rps of the same implementation in the same "
+        "run (the median of the paired repetitions); the targets are from the issue.",
+        "",
+    ]
+
+
+def _count(n: int | None, noun: str) -> str:
+    return f"{fmt(n)} {noun}" + ("" if n == 1 else "s")
+
+
+def _impl_order(impl: str) -> int:
+    order = ["fastapi", "starlette", "flask", "celery"]
+    return order.index(impl) if impl in order else len(order)
+
+
+def _throughput(results: Results, charts: list[str]) -> list[str]:
+    runs = find_runs(results, scenario="throughput")
+    if not runs:
+        return []
+    params = results["meta"].get("params", {})
+    rows = []
+    for run in runs:
+        spread = f"{fmt(run.get('rps_min'))}–{fmt(run.get('rps_max'))}"
+        ratio_reps = run.get("ratio_reps") or []
+        ratio = fmt(run.get("ratio"), 2)
+        if len(ratio_reps) > 1:
+            ratio += f" ({fmt(min(ratio_reps), 2)}–{fmt(max(ratio_reps), 2)})"
+        lat = run["latency_ms"]
+        rows.append(
+            [
+                _name(run),
+                run.get("endpoint", ""),
+                fmt(run["rps"]),
+                spread,
+                ratio if run.get("endpoint") == "send-message" else "",
+                f"{ms(lat['p50'])} / {ms(lat['p90'])} / {ms(lat['p99'])} / {ms(lat['max'])}",
+                ms(run["completion_ms"]["p99"]) if run["completion_ms"] else "",
+                f"{fmt(run['errors'])}",
+                _lost(run) if run.get("endpoint") == "send-message" else "",
+                fmt(run.get("loadgen_cpu"), 2),
+            ]
+        )
+    lines = [
+        "## 1. Throughput",
+        "",
+        f"Closed loop, {params.get('concurrency')} keep-alive connections, no simulated work; "
+        f"each path for {fmt(params.get('throughput_seconds'), 1)} s, "
+        f"{_count(params.get('throughput_reps'), 'repetition')} in rotating order within one "
+        "server run "
+        "(after a warm-up), waiting for the log to catch up after each send-message phase.",
+        "",
+        *_image("throughput.png", charts),
+        *_table(
+            [
+                "implementation",
+                "path",
+                "rps (median)",
+                "min–max",
+                "ratio (min–max)",
+                "latency p50 / p90 / p99 / max",
+                "completion p99",
+                "errors",
+                "lost / dup",
+                "generator CPU",
+            ],
+            rows,
+        ),
+        *_image("latency.png", charts),
+        "### Why the ratios are what they are",
+        "",
+        "The servers are pinned to one CPU and saturated, so 1/rps is the CPU time of one "
+        "request: the difference between the two paths is what the background mechanism costs "
+        "per message.",
+        "",
+    ]
+    writer = results["loadgen"].get("writer_us") or {}
+    for impl in sorted({r["impl"] for r in runs}, key=_impl_order):
+        fig = Figures.of(results, impl)
+        if fig.send is None or fig.baseline is None:
+            continue
+        target = TARGETS.get(impl)
+        met = ""
+        if target is not None and fig.ratio is not None:
+            met = f" (target {target}: {'met' if fig.ratio >= target else 'not met'})"
+        extra = fig.extra_us
+        more = "–" if extra is None else f"{fmt(abs(extra))} µs {'more' if extra >= 0 else 'less'}"
+        lines.append(
+            f"- **`{impl}`**: ratio {fmt(fig.ratio, 2)}{met}. A baseline request costs "
+            f"{fmt(1e6 / fig.baseline['rps'] if fig.baseline['rps'] else None)} µs of server "
+            f"CPU, send-message {more}. {MECHANISMS.get(impl, '')}"
+        )
+    if writer:
+        lines += [
+            "",
+            f"For scale: the shared writer alone costs {fmt(writer.get('write'), 1)} µs per "
+            f"`write()` and {fmt(writer.get('awrite'), 1)} µs per `awrite()` (no delay, "
+            "measured in the harness's process), so most of a difference above that is the "
+            "framework's task machinery, not the write.",
+        ]
+    return [*lines, ""]
+
+
+def _slow_work(results: Results, charts: list[str]) -> list[str]:
+    runs = find_runs(results, scenario="slow-work")
+    if not runs:
+        return []
+    params = results["meta"].get("params", {})
+    rows = []
+    for run in runs:
+        comp = cast(dict[str, float | None], run["completion_ms"] or {})
+        lat = run["latency_ms"]
+        rows.append(
+            [
+                _name(run),
+                run.get("load", ""),
+                fmt(run.get("capacity_rps")),
+                fmt(run.get("offered_rps")),
+                fmt(run["rps"]),
+                fmt(run.get("completed_rps")),
+                fmt(run["rejected"]),
+                fmt(run["failed"]),
+                f"{ms(lat['p50'])} / {ms(lat['p99'])}",
+                f"{ms(comp.get('p50'))} / {ms(comp.get('p99'))}",
+                fmt(run.get("backlog_max")),
+                fmt(run.get("drain_s"), 2),
+                fmt(run["peak_rss_mb"]),
+                _lost(run),
+            ]
+        )
+    return [
+        "## 2. Slow work",
+        "",
+        f"The writer sleeps {fmt(params.get('delay_ms'))} ms before each write (like sending an "
+        "email). A saturating probe measures each implementation's capacity (messages "
+        "completed per second); then an open loop offers "
+        f"{pct(params.get('below'))} and {pct(params.get('above'))} of it for "
+        f"{fmt(params.get('slow_seconds'), 1)} s each, over up to "
+        f"{params.get('open_connections')} connections. Latencies run from each request's "
+        "*intended* send time, so a request that waited for a free connection counts the wait. "
+        "Completion is the time until the message's line is in the log; backlog is "
+        "acknowledged messages not yet in the log; drain is how long after the offered load "
+        "ended the last line arrived.",
+        "",
+        *_table(
+            [
+                "implementation",
+                "load",
+                "capacity /s",
+                "offered /s",
+                "acked /s",
+                "completed /s",
+                "rejected",
+                "failed",
+                "response p50 / p99",
+                "completion p50 / p99",
+                "backlog max",
+                "drain s",
+                "peak RSS MB",
+                "lost / dup",
+            ],
+            rows,
+        ),
+        *_image("completion.png", charts),
+        *_image("backlog.png", charts),
+        *_image("memory.png", charts),
+    ]
+
+
+def _pitfalls(results: Results) -> list[str]:
+    lab = [r for r in results["runs"] if r["variant"] != "default"]
+    if not lab:
+        return []
+    rows = []
+    for variant in ("default", *sorted({r["variant"] for r in lab})):
+        fig = Figures.of(results, "fastapi", variant)
+        rows.append(
+            [
+                f"`{variant}`",
+                VARIANTS.get(variant, ""),
+                fmt(fig.ratio, 2),
+                fmt(fig.capacity),
+                ms(fig.latency(fig.below, "p50")),
+                ms(fig.latency(fig.above, "p99")),
+                ms(fig.completion(fig.below, "p99")),
+            ]
+        )
+    lines = [
+        "## 3. Pitfall lab: the tutorial's claims",
+        "",
+        "Variants of the FastAPI implementation, measured in scenarios 1 and 2.",
+        "",
+        *_table(
+            [
+                "variant",
+                "what it is",
+                "throughput ratio",
+                "slow-work capacity /s",
+                "response p50, below",
+                "response p99, above",
+                "completion p99, below",
+            ],
+            rows,
+        ),
+    ]
+    for claim, verdict, evidence in tutorial_claims(results):
+        lines += [f"- {claim} {verdict}. {evidence}", ""]
+    return lines
+
+
+def _scale_out(results: Results, charts: list[str]) -> list[str]:
+    runs = find_runs(results, scenario="scale-out")
+    if not runs:
+        return []
+    rows = []
+    for run in sorted(runs, key=lambda r: (_impl_order(r["impl"]), r.get("workers") or 0)):
+        comp = cast(dict[str, float | None], run["completion_ms"] or {})
+        rows.append(
+            [
+                f"`{run['impl']}`",
+                fmt(run.get("workers")),
+                fmt(run.get("completed_rps")),
+                fmt(run["rps"]),
+                fmt(run["rejected"]),
+                ms(comp.get("p99")),
+                fmt(run["peak_rss_mb"]),
+                _lost(run),
+            ]
+        )
+    params = results["meta"].get("params", {})
+    return [
+        "## 4. Scale-out",
+        "",
+        f"Slow work ({fmt(params.get('delay_ms'))} ms per message) with `BGREF_WORKERS` set: "
+        "Celery worker processes, Flask pool threads per gunicorn worker. A closed loop keeps "
+        "the workers saturated while capping the backlog of acknowledged, unwritten messages "
+        "(so that it drains in seconds and every message is still checked); completed/s is "
+        "counted after a warm-up.",
+        "",
+        *_image("scaleout.png", charts),
+        *_table(
+            [
+                "implementation",
+                "workers",
+                "completed /s",
+                "acked /s",
+                "rejected",
+                "completion p99",
+                "peak RSS MB",
+                "lost / dup",
+            ],
+            rows,
+        ),
+    ]
+
+
+def _faults(results: Results) -> list[str]:
+    faults = results.get("faults") or []
+    if not faults:
+        return []
+    keys: list[str] = []
+    for fault in faults:
+        keys += [k for k in fault if k not in keys]
+    rows = [[_cell(f.get(k)) for k in keys] for f in faults]
+    return ["## Faults", "", *_table(keys, rows)]
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return fmt(value, 2)
+    return "–" if value is None else str(value)
+
+
+def _method(results: Results) -> list[str]:
+    check = results["loadgen"]
+    meta = results["meta"]
+    ok = check.get("ok")
+    verdict = {True: "✅ enough", False: "❌ NOT enough", None: "not checked"}[ok]
+    polls: list[float] = []
+    for run in results["runs"]:
+        p99 = run.get("tail_poll_ms", {}).get("p99")
+        if p99 is not None:
+            polls.append(p99)
+    lines = [
+        "## Method",
+        "",
+        "- **Load generator**: a raw-socket asyncio HTTP/1.1 client "
+        f"({'uvloop' if check.get('uvloop') else 'asyncio'}), one keep-alive connection per "
+        "concurrent request, in its own process pinned to its own CPU. Against a trivial "
+        f"server that answers a fixed 200 it reached {fmt(check.get('capacity_rps'))} rps "
+        f"(using {pct(check.get('loadgen_cpu'))} of its CPU, so about "
+        f"{fmt(check.get('cpu_bound_rps'))} rps at full use), "
+        f"{fmt(check.get('headroom'), 1)}× the best implementation's "
+        f"{fmt(check.get('best_impl_rps'))} rps: {verdict} headroom (the rule is "
+        f"{fmt(check.get('required_headroom'), 0)}×). Its busiest run used "
+        f"{pct(check.get('busiest_run_loadgen_cpu'))} of its CPU.",
+        "- **Completion** is stamped by a follower of the log file in the generator's process, "
+        "polling every millisecond on the clock of the send times; the real poll interval's "
+        f"p99 was at most {ms(max(polls) if polls else None)} over the runs.",
+        "- **Accounting**: every message carries a unique id; each request is acknowledged "
+        "(200), rejected (another status) or failed (no answer); at the end the log is read "
+        "back with `linelog.read_messages` and every acknowledged message must be there "
+        "exactly once (`lost`, `duplicated`); a rejected or baseline message in the log would "
+        "count as `unexpected`.",
+        "- **Memory**: RSS summed over each implementation's process tree (Redis included for "
+        "`celery`), sampled every 100 ms; PSS, which splits pages shared after a fork, is in "
+        "`results.json` as `peak_pss_mb`.",
+        f"- **Parameters**: `{_params(meta.get('params', {}))}`.",
+        "",
+    ]
+    versions = meta.get("versions", {})
+    lines += [
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + ".",
+        "",
+    ]
+    return lines
+
+
+def _params(params: dict[str, Any]) -> str:
+    skip = {"impls", "scenarios"}
+    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in skip)
+
+
+def _failures(results: Results) -> list[str]:
+    failures = results.get("failures") or []
+    if not failures:
+        return []
+    lines = ["## Not measured", ""]
+    for failure in failures:
+        first = failure["error"].strip().splitlines()[-1] if failure["error"].strip() else ""
+        lines.append(
+            f"- {failure['scenario']} · `{failure['impl']}` · {failure['variant']}: {first}"
+        )
+    return [*lines, ""]
+
+
+def render_report(results: Results, charts: list[str]) -> str:
+    """The whole report as markdown."""
+    lines = [
+        *_header(results),
+        *_summary(results),
+        "## Which approach when",
+        "",
+    ]
+    for paragraph in approach_advice(results):
+        lines += [f"- {paragraph}", ""]
+    lines += [
+        *_throughput(results, charts),
+        *_slow_work(results, charts),
+        *_pitfalls(results),
+        *_scale_out(results, charts),
+        *_faults(results),
+        *_failures(results),
+        *_method(results),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def write_report(results: Results, out_dir: Path) -> Path:
-    """stub."""
+    """Draw the charts and write ``report.md`` into ``out_dir``; return the report's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    charts = draw_charts(results, out_dir)
     path = out_dir / "report.md"
-    path.write_text("stub\n")
+    path.write_text(render_report(results, charts))
     return path

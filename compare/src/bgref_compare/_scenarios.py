@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import statistics
 import sys
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any, cast
 
 from ._bench import Bench, LoadOutcome, new_run_id
@@ -158,7 +161,29 @@ def selfcheck(bench: Bench, profile: Profile) -> dict[str, Any]:
         "failed": result["failed"],
         "uvloop": data.get("uvloop"),
         "latency_ms": result["latency_ms"],
+        "writer_us": writer_cost(bench.workdir / "writer-cost.log"),
     }
+
+
+def writer_cost(path: Path, count: int = 20_000) -> dict[str, float]:
+    """Microseconds per ``write`` and per ``awrite`` of the shared writer, with no delay."""
+    from linelog import LogWriter
+
+    with LogWriter(path, fsync=False, delay_ms=0) as writer:
+        started = time.perf_counter()
+        for i in range(count):
+            writer.write(f"w-{i}")
+        write_us = (time.perf_counter() - started) / count * 1e6
+
+        async def awrites() -> float:
+            started = time.perf_counter()
+            for i in range(count):
+                await writer.awrite(f"a-{i}")
+            return (time.perf_counter() - started) / count * 1e6
+
+        awrite_us = asyncio.run(awrites())
+    path.unlink(missing_ok=True)
+    return {"write": round(write_us, 2), "awrite": round(awrite_us, 2)}
 
 
 def _accepts(port: int) -> bool:
@@ -173,7 +198,7 @@ def _accepts(port: int) -> bool:
 
 
 def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
-    """Closed loop without simulated work; send-message (and variants) alternating with baseline."""
+    """Closed loop, no simulated work: send-message (and variants) alternating with baseline."""
     paths = [*_variants(impl), (_BASELINE, BASELINE_PATH)]
     warm = profile.warmup_seconds / len(paths)
     phases = [
@@ -228,7 +253,9 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
         if not is_baseline:
             # Paired by repetition: each send phase against the baseline next to it in time.
             ratios = [
-                round(s["rps"] / b["rps"], 3) for s, b in zip(reps, baseline) if b["rps"] > 0
+                round(s["rps"] / b["rps"], 3)
+                for s, b in zip(reps, baseline, strict=False)
+                if b["rps"] > 0
             ]
             run["ratio_reps"] = ratios
             run["ratio"] = round(statistics.median(ratios), 3) if ratios else None
@@ -239,22 +266,47 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
 # --- scenario 2: slow work -----------------------------------------------------------------
 
 
+def _saturating(label: str, path: str, seconds: float, profile: Profile) -> Phase:
+    """A closed loop that keeps the implementation's workers busy with a bounded backlog."""
+    return Phase(
+        label,
+        path,
+        seconds,
+        profile.concurrency,
+        writes=True,
+        drain=True,
+        max_backlog=32,
+        backlog_seconds=4 * profile.delay_ms / 1000,
+    )
+
+
 def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: str) -> list[Run]:
     """Open loop with the simulated delay, once below and once above the measured capacity."""
     delay_s = profile.delay_ms / 1000
-    warm = profile.probe_seconds / 3 + delay_s
-    probe = Phase("probe", path, profile.probe_seconds, profile.concurrency, writes=True)
-    spec = LoadSpec(
-        "", 0, new_run_id(), (probe,), timeout_s=profile.request_timeout_s, warm_s=warm
-    )
-    # The probe saturates the implementation and leaves a backlog that is thrown away.
-    with bench.stack(impl, delay_ms=profile.delay_ms, quick_stop=True) as running:
-        found = bench.load(running, spec, timeout=profile.probe_seconds + 60).phases[0]
-    capacity = float(found.get("completed_rps") or 0.0)
-    if capacity <= 0:
-        raise RuntimeError(f"{impl.id}/{variant}: nothing completed while probing the capacity")
+    probe = _saturating("probe", path, profile.probe_seconds, profile)
     runs: list[Run] = []
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
+        spec = LoadSpec(
+            "",
+            0,
+            new_run_id(),
+            (probe,),
+            timeout_s=profile.request_timeout_s,
+            drain_timeout_s=profile.drain_timeout_s,
+            warm_s=profile.probe_seconds / 3 + delay_s,
+        )
+        budget = profile.probe_seconds + profile.request_timeout_s + profile.drain_timeout_s
+        found = bench.load(running, spec, timeout=budget + 60).phases[0]
+        capacity = float(found.get("completed_rps") or 0.0)
+        if capacity <= 0 and found.get("ok"):
+            # Nothing landed inside the counting window (a very short probe on a busy
+            # machine): fall back to everything the probe got done, drain included.
+            spent = found["seconds"] + (found.get("drain_s") or 0.0)
+            capacity = found["ok"] / max(spent, 1e-3)
+        if capacity <= 0:
+            raise RuntimeError(
+                f"{impl.id}/{variant}: nothing completed while probing the capacity"
+            )
         for load, factor in (("below", profile.below), ("above", profile.above)):
             rate = max(1.0, round(capacity * factor, 1))
             phase = Phase(
@@ -295,23 +347,8 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
 
 
 def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[Run]:
-    """Keep ``workers`` workers saturated with slow work; measure the messages they complete.
-
-    A closed loop whose backlog of acknowledged, unwritten messages is capped:
-    enough to keep every worker busy, small enough to drain in seconds, so every
-    message is still accounted for.
-    """
-    cap = 8 * workers + 32
-    phase = Phase(
-        "scale",
-        SEND_PATH,
-        profile.scale_seconds,
-        profile.concurrency,
-        writes=True,
-        drain=True,
-        max_backlog=cap,
-    )
-    warm = profile.scale_seconds / 3 + profile.delay_ms / 1000
+    """Keep ``workers`` workers saturated with slow work; measure the messages they complete."""
+    phase = _saturating("scale", SEND_PATH, profile.scale_seconds, profile)
     spec = LoadSpec(
         "",
         0,
@@ -319,7 +356,7 @@ def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[
         (phase,),
         timeout_s=profile.request_timeout_s,
         drain_timeout_s=profile.drain_timeout_s,
-        warm_s=warm,
+        warm_s=profile.scale_seconds / 3 + profile.delay_ms / 1000,
     )
     budget = profile.scale_seconds * 2 + profile.request_timeout_s + profile.drain_timeout_s
     with bench.stack(impl, delay_ms=profile.delay_ms, workers=workers) as running:
@@ -328,7 +365,7 @@ def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[
     run = _base_run(impl, DEFAULT_VARIANT, "scale-out", SEND_PATH, [result])
     run["workers"] = workers
     run["delay_ms"] = profile.delay_ms
-    run["max_backlog"] = cap
+    run["max_backlog"] = result.get("backlog_cap") or 0
     return [_with_memory(run, outcome)]
 
 
@@ -375,7 +412,7 @@ def plan_steps(
     if "slow-work" in wanted:
         for impl in impls:
             for variant, path in _variants(impl):
-                secs = 2 * start(impl) + p.probe_seconds + 2.6 * p.slow_seconds
+                secs = start(impl) + p.probe_seconds + 2.4 * p.slow_seconds
                 steps.append(
                     Step(
                         "slow-work",

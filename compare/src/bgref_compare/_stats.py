@@ -1,4 +1,4 @@
-"""Percentiles, latency summaries and spreads, in plain Python so the load generator stays light."""
+"""Percentiles, latency summaries and spreads, in plain Python to keep the load generator light."""
 
 from __future__ import annotations
 

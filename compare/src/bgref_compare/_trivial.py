@@ -1,4 +1,4 @@
-"""A trivial HTTP server that answers every request with a fixed 200, to measure the load generator.
+"""A trivial HTTP server answering every request with a fixed 200, to measure the load generator.
 
 It runs as ``python -m bgref_compare._trivial --port N [--cpu C]`` and does as
 little as an HTTP/1.1 keep-alive server can: find the end of each request head

@@ -26,6 +26,11 @@ class GroupCommit:
         self._written = 0
         self._synced = 0
         self._leading = False
+        # Writes up to this number were covered by a failed fsync: they may be
+        # lost (Linux may drop the dirty pages), so their writers get the error
+        # rather than a later fsync's success.
+        self._failed = 0
+        self._failure: OSError | None = None
         # The fsync in flight for the coroutines of each thread's event loop.
         self._local = threading.local()
 
@@ -36,24 +41,26 @@ class GroupCommit:
             return self._written
 
     def sync(self, fd: int, ticket: int) -> None:
-        """Return once the write numbered ``ticket`` is on stable storage."""
+        """Return once the write numbered ``ticket`` is on stable storage, or raise OSError."""
         cond = self._cond
         with cond:
-            while self._synced < ticket:
+            while True:
+                if self._synced >= ticket:
+                    return
+                if self._failure is not None and ticket <= self._failed:
+                    raise OSError(self._failure.errno, self._failure.strerror)
                 if not self._leading:
                     break
                 cond.wait()
-            else:
-                return
             self._leading = True
             target = self._written
         try:
             os.fsync(fd)
-        except BaseException:
-            # The failed fsync covers nothing: a waiter becomes the next leader
-            # and sees its own error.
+        except BaseException as error:
             with cond:
                 self._leading = False
+                if isinstance(error, OSError):
+                    self._failed, self._failure = target, error
                 cond.notify_all()
             raise
         with cond:
@@ -70,5 +77,10 @@ class GroupCommit:
             if flight is None or flight.done() or flight.get_loop() is not loop:
                 flight = loop.run_in_executor(None, self.sync, fd, self._written)
                 local.flight = flight
-            # Shielded: a cancelled waiter must not cancel the fsync the others await.
-            await asyncio.shield(flight)
+            try:
+                # Shielded: a cancelled waiter must not cancel the fsync the others await.
+                await asyncio.shield(flight)
+            except OSError:
+                # The failed fsync may have started before this write: retry then.
+                if ticket <= self._failed:
+                    raise

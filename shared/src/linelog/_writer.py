@@ -43,13 +43,13 @@ class LogWriter:
         delay_ms: float | None = None,
         reopen_check: float = 0.01,
     ) -> None:
-        self.path = resolve_path(path)
-        self.fsync = resolve_fsync(fsync)
-        self.delay = resolve_delay(delay_ms)
+        self._path = resolve_path(path)
+        self._fsync = resolve_fsync(fsync)
+        self._delay = resolve_delay(delay_ms)
         if not reopen_check >= 0:
             raise ValueError(f"reopen_check must be >= 0 seconds, not {reopen_check!r}")
-        self.reopen_check = reopen_check
-        self._slow = bool(self.delay or self.fsync)
+        self._reopen_check = reopen_check
+        self._slow = bool(self._delay or self._fsync)
         self._fd = -1
         self._finalizer: weakref.finalize[[int], LogWriter] | None = None
         self._identity = (0, 0)
@@ -60,6 +60,26 @@ class LogWriter:
         self._group = GroupCommit()
         self._open_lock = threading.Lock()
         _WRITERS.add(self)
+
+    @property
+    def path(self) -> str:
+        """The absolute path of the log file."""
+        return self._path
+
+    @property
+    def fsync(self) -> bool:
+        """Whether each write waits for an fsync (shared with concurrent writers)."""
+        return self._fsync
+
+    @property
+    def delay_ms(self) -> float:
+        """The simulated work before each write, in milliseconds."""
+        return self._delay * 1000
+
+    @property
+    def reopen_check(self) -> float:
+        """The longest time, in seconds, that a rotated file may go unnoticed."""
+        return self._reopen_check
 
     def write(self, message: str) -> None:
         """Sleep the simulated delay, then append ``message`` as one line (fsync if enabled)."""
@@ -79,10 +99,10 @@ class LogWriter:
             self._finish(self._fd, data, written)
 
     def _write_slow(self, message: str) -> None:
-        if self.delay:
-            time.sleep(self.delay)
+        if self._delay:
+            time.sleep(self._delay)
         fd = self._append_line(message)
-        if self.fsync:
+        if self._fsync:
             try:
                 self._group.sync(fd, self._group.ticket())
             except OSError as error:
@@ -90,10 +110,15 @@ class LogWriter:
 
     async def awrite(self, message: str) -> None:
         """Like ``write``, but awaits the delay and the fsync instead of blocking the loop."""
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        fd = self._append_line(message)
-        if self.fsync:
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        if self._fsync and self._due:
+            # Opening may sync the file it replaces: not on the event loop.
+            loop = asyncio.get_running_loop()
+            fd = self._append_line(message, await loop.run_in_executor(None, self._check))
+        else:
+            fd = self._append_line(message)
+        if self._fsync:
             try:
                 await self._group.async_sync(fd, self._group.ticket())
             except OSError as error:
@@ -120,8 +145,7 @@ class LogWriter:
         self.close()
 
     def __repr__(self) -> str:
-        delay_ms = f"{self.delay * 1000:g}"
-        return f"LogWriter({self.path!r}, fsync={self.fsync}, delay_ms={delay_ms})"
+        return f"LogWriter({self._path!r}, fsync={self._fsync}, delay_ms={self.delay_ms:g})"
 
     def _mark_due(self) -> None:
         """Make the next write check whether the path still names the open file."""
@@ -129,10 +153,11 @@ class LogWriter:
         self._due = True
         self._detour = True
 
-    def _append_line(self, message: str) -> int:
+    def _append_line(self, message: str, fd: int | None = None) -> int:
         """Append ``message`` as one line and return the descriptor it went to."""
         data = (escape(message) + "\n").encode()
-        fd = self._check() if self._due else self._fd
+        if fd is None:
+            fd = self._check() if self._due else self._fd
         try:
             written = _os_write(fd, data)
         except OSError as error:
@@ -142,8 +167,8 @@ class LogWriter:
         return fd
 
     def _finish(self, fd: int, data: bytes, written: int) -> None:
-        # A regular file writes short only when it runs out of space: finish the
-        # line, so that callers see the next call's error rather than a torn line.
+        # A regular file writes short only when it runs out of space. Finish the
+        # line rather than leave it torn; if that fails, the error is raised.
         try:
             while written < len(data):
                 written += _os_write(fd, data[written:])
@@ -153,7 +178,7 @@ class LogWriter:
     def _failed(self, error: OSError) -> LogWriteError:
         # Any error may mean the file was moved or removed: look again next time.
         self._mark_due()
-        return LogWriteError.from_os_error(self.path, error)
+        return LogWriteError.from_os_error(self._path, error)
 
     def _check(self) -> int:
         """Open the file, or reopen it if the path no longer names the open file."""
@@ -164,20 +189,20 @@ class LogWriter:
                         self._open()
                 except OSError as error:
                     raise self._failed(error) from error
-                if self.reopen_check > 0 and _TICKER.schedule(self, self.reopen_check):
+                if self._reopen_check > 0 and _TICKER.schedule(self, self._reopen_check):
                     self._due = False
                     self._detour = self._slow
             return self._fd
 
     def _is_current(self) -> bool:
         try:
-            stat = os.stat(self.path)
+            stat = os.stat(self._path)
         except FileNotFoundError:
             return False
         return (stat.st_dev, stat.st_ino) == self._identity
 
     def _open(self) -> None:
-        fd = os.open(self.path, _FLAGS, 0o666)
+        fd = os.open(self._path, _FLAGS, 0o666)
         try:
             stat = os.fstat(fd)
             if self._fd < 0:
@@ -185,7 +210,7 @@ class LogWriter:
                 self._finalizer = weakref.finalize(self, os.close, fd)
                 fd = -1
             else:
-                if self.fsync:
+                if self._fsync:
                     # Lines already in the old file were promised an fsync of it.
                     os.fsync(self._fd)
                 # dup2 swaps the file behind the same descriptor number, so a

@@ -58,7 +58,7 @@ def _write_message(task: Any, message: str) -> None:
             retries + 1,
             countdown,
         )
-        raise task.retry(exc=error, countdown=countdown, max_retries=None) from error
+        raise task.retry(exc=error, countdown=countdown) from error
 
 
 def _backoff(retries: int, maximum: float) -> float:
@@ -72,4 +72,5 @@ def _backoff(retries: int, maximum: float) -> float:
 worker_init.connect(_check_settings)
 worker_process_init.connect(_open_writer)
 worker_process_shutdown.connect(_close_writer)
-write_message = shared_task(name=TASK_NAME, bind=True)(_write_message)
+# max_retries=None: retry until the write succeeds; giving up would lose the message.
+write_message = shared_task(name=TASK_NAME, bind=True, max_retries=None)(_write_message)

@@ -21,9 +21,10 @@ async def strict_message(
     request: Request, message: Annotated[str, Query(min_length=1, max_length=MAX_LENGTH)]
 ) -> str:
     """Return the message once the raw query string also passes the strict checks."""
-    # Query() documents and validates the parameter, but FastAPI decodes the query
-    # string leniently ("%zz" kept, "%ff" turned into U+FFFD, the last of repeated
-    # values): the raw bytes decide what the client really sent.
+    # `message` is declared for the schema and for FastAPI's own 422s (missing, too
+    # short, too long). FastAPI decodes it leniently, though ("%zz" kept, "%ff" turned
+    # into U+FFFD, the last of repeated values wins), so the raw bytes decide what the
+    # client sent; when they pass, their decoding equals `message`.
     try:
         return parse_message(request.scope["query_string"])
     except InvalidMessage as error:

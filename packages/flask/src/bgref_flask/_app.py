@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request
@@ -25,12 +26,12 @@ _RECEIVED = {"message": "Message received"}
 _RETRY_AFTER = {"Retry-After": "1"}
 
 
+@dataclass(frozen=True)
 class _Background:
     """The per-process writer and the pool that runs its writes."""
 
-    def __init__(self, writer: LogWriter, pool: WorkPool) -> None:
-        self.writer = writer
-        self.pool = pool
+    writer: LogWriter
+    pool: WorkPool
 
 
 def create_app() -> Flask:

@@ -13,9 +13,9 @@ from flask import Flask
 
 from ._app import drain
 
-# Threads answer requests; each worker process also runs its own BGREF_WORKERS
-# pool threads for the writes. On 2 cores, 2 processes x 4 threads gave the best
-# /baseline/ rate (see README.md).
+# One process per core, since the GIL runs one thread of a process at a time, and
+# a few request threads each so a slow client does not hold up a whole process.
+# Each process also runs its own BGREF_WORKERS pool threads for the writes.
 worker_class = "gthread"
 workers = 2
 threads = 4

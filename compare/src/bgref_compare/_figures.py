@@ -1,0 +1,121 @@
+"""Read-only views of ``results.json`` per implementation, and number formatting for the report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from ._results import Results, Run, find_runs
+
+__all__ = ["TARGETS", "Figures", "fmt", "ms", "pct"]
+
+# The ratio each implementation must reach (send-message rps / baseline rps).
+TARGETS: dict[str, float] = {"fastapi": 0.9, "starlette": 0.9, "flask": 0.9, "celery": 0.5}
+
+
+def fmt(value: float | int | None, digits: int = 0) -> str:
+    """A number with thousands separators, or an en dash when it was not measured."""
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    """A fraction as a whole percentage."""
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds with a sensible number of digits."""
+    if value is None:
+        return "–"
+    if value < 10:
+        return f"{value:.2f} ms"
+    if value < 100:
+        return f"{value:.1f} ms"
+    return f"{value:,.0f} ms"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Every run of one implementation (or pitfall-lab variant), by scenario."""
+
+    impl: str
+    variant: str
+    send: Run | None
+    baseline: Run | None
+    below: Run | None
+    above: Run | None
+    scale: list[Run]
+
+    @classmethod
+    def of(cls, results: Results, impl: str, variant: str = "default") -> Figures:
+        """Collect the runs of ``impl``/``variant`` from ``results``."""
+
+        def one(**match: object) -> Run | None:
+            runs = find_runs(results, impl=impl, **match)
+            return runs[0] if runs else None
+
+        return cls(
+            impl=impl,
+            variant=variant,
+            send=one(scenario="throughput", endpoint="send-message", variant=variant),
+            baseline=one(scenario="throughput", endpoint="baseline"),
+            below=one(scenario="slow-work", load="below", variant=variant),
+            above=one(scenario="slow-work", load="above", variant=variant),
+            scale=sorted(
+                find_runs(results, impl=impl, scenario="scale-out", variant=variant),
+                key=lambda r: r.get("workers") or 0,
+            ),
+        )
+
+    @property
+    def name(self) -> str:
+        """``impl`` or ``impl · variant``."""
+        return self.impl if self.variant == "default" else f"{self.impl} · {self.variant}"
+
+    @property
+    def ratio(self) -> float | None:
+        """send-message rps / baseline rps."""
+        return self.send.get("ratio") if self.send else None
+
+    @property
+    def capacity(self) -> float | None:
+        """Messages per second completed under slow work, as probed."""
+        run = self.below or self.above
+        return run.get("capacity_rps") if run else None
+
+    @property
+    def extra_us(self) -> float | None:
+        """Server CPU per request that send-message costs above baseline, in microseconds.
+
+        Valid because the servers are pinned to one CPU and saturated in the
+        throughput scenario: 1/rps is the CPU time of one request.
+        """
+        if not self.send or not self.baseline or not self.send["rps"] or not self.baseline["rps"]:
+            return None
+        return 1e6 / self.send["rps"] - 1e6 / self.baseline["rps"]
+
+    def latency(self, run: Run | None, key: str) -> float | None:
+        """A response-latency percentile of ``run``."""
+        if run is None:
+            return None
+        value = cast(dict[str, float | None], run["latency_ms"]).get(key)
+        return float(value) if value is not None else None
+
+    def completion(self, run: Run | None, key: str) -> float | None:
+        """A completion-latency percentile of ``run``."""
+        if run is None or run["completion_ms"] is None:
+            return None
+        value = cast(dict[str, float | None], run["completion_ms"]).get(key)
+        return float(value) if value is not None else None
+
+    def lost(self) -> int:
+        """Acknowledged messages missing from the log, over every run."""
+        runs = [r for r in (self.send, self.below, self.above, *self.scale) if r]
+        return sum(r["lost"] or 0 for r in runs)
+
+    def duplicated(self) -> int:
+        """Messages written more than once, over every run."""
+        runs = [r for r in (self.send, self.below, self.above, *self.scale) if r]
+        return sum(r["duplicated"] or 0 for r in runs)
