@@ -50,26 +50,42 @@ def test_each_message_is_written_exactly_once_at_idle(stack: Stack, client: http
     assert {message: counts[message] for message in sent} == dict.fromkeys(sent, 1)
 
 
+def _timed_round(slow: Stack, client: httpx.Client) -> tuple[list[str], list[float]]:
+    """Send a few messages in a row; return them and how long each answer took."""
+    sent: list[str] = []
+    elapsed: list[float] = []
+    # Several in a row: an answer must not wait for an earlier message's work either.
+    for i in range(3):
+        message = f"non-blocking {i} {token()}"
+        started = time.perf_counter()
+        response = send(client, message)
+        elapsed.append(time.perf_counter() - started)
+        assert response.status_code == 200
+        assert assert_json(response) == RECEIVED
+        assert message not in logged(slow), "written before the answer was sent"
+        sent.append(message)
+    return sent, elapsed
+
+
 def test_the_answer_does_not_wait_for_the_work(stack_factory: StackFactory) -> None:
     """With 500 ms of simulated work, POST answers in under 250 ms; the line comes later."""
     slow = stack_factory({"LOG_DELAY_MS": str(SIMULATED_DELAY_MS)})
-    sent = []
+    rounds: list[list[float]] = []
     with http_client(slow.base_url) as client:
         # The bound is on the answer, not on connecting: open the connection first.
         assert client.get("/healthz").status_code == 200
-        # Several in a row: the second answer must not wait for the first message's work.
-        for i in range(3):
-            message = f"non-blocking {i} {token()}"
-            started = time.perf_counter()
-            response = send(client, message)
-            elapsed = time.perf_counter() - started
-            assert response.status_code == 200
-            assert assert_json(response) == RECEIVED
-            assert elapsed < ANSWER_BOUND, f"answered after {elapsed * 1000:.0f} ms"
-            assert message not in logged(slow), "written before the answer was sent"
-            sent.append(message)
-    log = wait_for_messages(slow, sent, SETTLE_DEADLINE)
-    assert Counter(log) == Counter(sent)
+        # A noisy neighbour on a shared machine can stall one round; an answer that
+        # waits for the work is slow in every round (by 500 ms at least), so a
+        # later round never lets it pass.
+        while len(rounds) < 3:
+            sent, elapsed = _timed_round(slow, client)
+            log = wait_for_messages(slow, sent, SETTLE_DEADLINE)
+            assert [log.count(message) for message in sent] == [1] * len(sent)
+            rounds.append(elapsed)
+            if max(elapsed) < ANSWER_BOUND:
+                return
+    timings = [[f"{seconds * 1000:.0f} ms" for seconds in r] for r in rounds]
+    pytest.fail(f"answers not all under {ANSWER_BOUND * 1000:.0f} ms in any round: {timings}")
 
 
 def _load(seed: int) -> list[str]:

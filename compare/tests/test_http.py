@@ -6,7 +6,7 @@ import pytest
 
 from bgref_compare._http import HTTPParseError, RequestTemplate, ResponseParser, post_request
 
-OK = b'HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}'
+OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}"
 
 
 def test_one_response_with_content_length() -> None:

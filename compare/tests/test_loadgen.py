@@ -115,9 +115,7 @@ def test_closed_open_and_baseline_phases_account_for_every_request(tmp_path: Pat
 
 def test_capped_closed_loop_keeps_the_backlog_small(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    phase = Phase(
-        "capped", "/send-message/", 0.6, concurrency=16, drain=True, max_backlog=10
-    )
+    phase = Phase("capped", "/send-message/", 0.6, concurrency=16, drain=True, max_backlog=10)
     spec = LoadSpec("127.0.0.1", 0, "t2", (phase,), log_path=str(log), drain_timeout_s=0.4)
     [result] = asyncio.run(_run(spec, lambda: FakeApp(log, delay=0.05)))["phases"]
     # Lost messages (seq % 10 == 7) stay in the backlog for good, so the cap is

@@ -25,7 +25,7 @@ _PARENT = textwrap.dedent(
     writer.write("parent before fork")
     # As if another thread held the writer's locks at the moment of the fork.
     writer._open_lock.acquire()
-    writer._group._cond.acquire()
+    writer._group._lock.acquire()
     children = []
     for child in range(4):
         pid = os.fork()
@@ -47,7 +47,7 @@ _PARENT = textwrap.dedent(
                 os._exit(status)
         children.append(pid)
     writer._open_lock.release()
-    writer._group._cond.release()
+    writer._group._lock.release()
     deadline = time.monotonic() + 60
     statuses = {}
     while len(statuses) < len(children) and time.monotonic() < deadline:

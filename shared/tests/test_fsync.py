@@ -270,3 +270,72 @@ def test_fsync_interrupted_by_another_exception(
     # Nothing was recorded as lost, and the next caller leads.
     group.sync(fd, group.ticket())
     os.close(fd)
+
+
+def test_failed_fsync_of_a_retired_file(monkeypatch: pytest.MonkeyPatch, log_path: Path) -> None:
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    retired = os.dup(fd)
+    group.retire(retired)
+    calls: list[int] = []
+    real_fsync = os.fsync
+
+    def fail_on_retired(descriptor: int) -> None:
+        calls.append(descriptor)
+        if descriptor == retired:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fail_on_retired)
+    with pytest.raises(OSError, match="Input/output error"):
+        group.sync(fd, group.ticket())
+    assert calls == [fd, retired]
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(retired)
+    os.close(fd)
+
+
+def test_async_sync_of_an_already_synced_write(log_path: Path) -> None:
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    ticket = group.ticket()
+    group.sync(fd, ticket)  # a thread's fsync covered it already
+    asyncio.run(group.async_sync(fd, ticket))
+    os.close(fd)
+
+
+def test_async_fsync_interrupted_by_another_exception(
+    monkeypatch: pytest.MonkeyPatch, log_path: Path
+) -> None:
+    def broken(fd: int) -> None:
+        raise RuntimeError("not an OS error")
+
+    monkeypatch.setattr(os, "fsync", broken)
+
+    async def main() -> list[BaseException | None]:
+        with LogWriter(log_path, fsync=True) as writer:
+            return await asyncio.gather(
+                *(writer.awrite(f"m{i}") for i in range(3)), return_exceptions=True
+            )
+
+    assert [type(result) for result in asyncio.run(main())] == [RuntimeError] * 3
+
+
+def test_a_lost_write_stays_lost_after_a_later_fsync(
+    fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    lost = group.ticket()
+    fsync_counter.failures = 1
+    with pytest.raises(OSError, match="Input/output error"):
+        group.sync(fd, lost)
+    group.sync(fd, group.ticket())
+    # A waiter of the failed fsync that wakes only now still gets the error.
+    with pytest.raises(OSError, match="Input/output error"):
+        group.sync(fd, lost)
+    fsync_counter.failures = 1
+    with pytest.raises(OSError, match="Input/output error"):
+        group.sync(fd, group.ticket())
+    assert group._lost_from == 0  # the ranges of both failures are kept
+    os.close(fd)

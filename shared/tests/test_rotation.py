@@ -89,7 +89,7 @@ def test_descriptor_number_survives_reopening(log_path: Path) -> None:
     writer.close()
 
 
-def test_fsync_mode_syncs_the_old_file_before_reopening(
+def test_fsync_mode_syncs_the_old_file_too(
     monkeypatch: pytest.MonkeyPatch, log_path: Path
 ) -> None:
     synced: list[int] = []
@@ -106,8 +106,19 @@ def test_fsync_mode_syncs_the_old_file_before_reopening(
     log_path.rename(log_path.with_suffix(".1"))
     writer.write("two")
     new = log_path.stat().st_ino
-    assert synced == [old, old, new]
+    # A line written to the old file just before the reopen is covered too.
+    assert synced == [old, new, old]
     writer.close()
+
+
+def test_close_releases_a_retired_file(log_path: Path) -> None:
+    writer = LogWriter(log_path, fsync=True)
+    writer.write("one")
+    retired = os.dup(writer._fd)
+    writer._group.retire(retired)
+    writer.close()
+    with pytest.raises(OSError, match="Bad file descriptor"):
+        os.fstat(retired)
 
 
 def test_without_a_ticker_thread_every_write_checks(

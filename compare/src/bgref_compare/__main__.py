@@ -6,10 +6,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._compare import SCENARIOS
 from ._serve import serve
 from .registry import IMPL_IDS
-
-_SCENARIOS = ("throughput", "slow-work", "scale-out")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -39,8 +38,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     compare_cmd.add_argument(
         "--scenario",
         nargs="+",
-        choices=_SCENARIOS,
-        default=list(_SCENARIOS),
+        choices=SCENARIOS,
+        default=list(SCENARIOS),
         help="scenarios to run (default: all)",
     )
     compare_cmd.add_argument(

@@ -19,7 +19,7 @@ from ._redis import RedisServer
 from ._stack import Stack
 from .registry import Impl
 
-__all__ = ["Bench", "CpuPlan", "LoadOutcome", "RunningStack"]
+__all__ = ["Bench", "CpuPlan", "LoadGenError", "LoadOutcome", "RunningStack", "new_run_id"]
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,8 @@ class Bench:
         *,
         delay_ms: float = 0.0,
         workers: int | None = None,
-        quick_stop: bool = False,
     ) -> Iterator[RunningStack]:
-        """Start ``impl`` with a fresh log (and a fresh Redis); stop everything afterwards.
-
-        ``quick_stop`` kills what is still queued after a short grace period instead
-        of letting it drain: for runs whose backlog is thrown away.
-        """
+        """Start ``impl`` with a fresh log (and a fresh Redis); stop everything afterwards."""
         workdir = self._next(impl.id)
         env = {"LOG_DELAY_MS": f"{delay_ms:g}", "LOG_FSYNC": "0"}
         if workers is not None and impl.workers_env:
@@ -135,8 +130,7 @@ class Bench:
                 cpus=self.cpus.servers,
             )
             stack.start()
-            timeout = 2.0 if quick_stop else self.stop_timeout
-            resources.callback(stack.stop, timeout)
+            resources.callback(stack.stop, self.stop_timeout)
             yield RunningStack(impl, stack, log_path, redis, env)
 
     def _pin(self, pid: int) -> None:

@@ -21,6 +21,13 @@ CHARTS: dict[str, str] = {
 }
 
 
+def _plain_numbers(axis: Any) -> None:
+    """Label a log axis 1, 10, 100 instead of 10^0, 10^1, 10^2."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+
+
 def _name(run: Run) -> str:
     return run["impl"] if run["variant"] == "default" else f"{run['impl']}\n{run['variant']}"
 
@@ -85,6 +92,7 @@ def _latency(results: Results, plt: Any, path: Path) -> bool:
             ys = [r["latency_ms"][key] or 0.0 for r in runs]  # type: ignore[literal-required]
             ax.bar(xs, ys, width, color=colour, label=key)
         ax.set_yscale("log")
+        _plain_numbers(ax.yaxis)
         ax.set_xticks(range(len(runs)), [_name(r) for r in runs], fontsize=8)
         ax.set_ylabel("response latency, ms (log)")
         ax.set_title(title)
@@ -110,6 +118,7 @@ def _completion(results: Results, plt: Any, path: Path) -> bool:
             if cdf:
                 ax.plot([ms for _, ms in cdf], [q for q, _ in cdf], label=_label(run))
         ax.set_xscale("log")
+        _plain_numbers(ax.xaxis)
         ax.set_xlabel("completion latency, ms (log): intended send → line in the log")
         ax.set_ylabel("fraction of messages")
         ax.set_title(f"slow work, {load} capacity")
@@ -128,8 +137,10 @@ def _backlog(results: Results, plt: Any, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(7.5, 4.2))
     for run in runs:
         points = run.get("backlog") or []
-        ax.plot([t for t, _ in points], [max(n, 0.5) for _, n in points], label=_label(run))
-    ax.set_yscale("log")
+        ax.plot([t for t, _ in points], [n for _, n in points], label=_label(run))
+    # Linear near zero, so an empty backlog shows as 0 on a log-like axis.
+    ax.set_yscale("symlog", linthresh=1)
+    _plain_numbers(ax.yaxis)
     ax.set_xlabel("seconds since the load started (it stops at the end of the offered load)")
     ax.set_ylabel("acknowledged, not yet in the log (log)")
     ax.set_title("backlog under slow work above capacity")
@@ -190,6 +201,7 @@ def _scaleout(results: Results, plt: Any, path: Path) -> bool:
                 alpha=0.5,
                 label=f"{impl}: linear from {w0}",
             )
+    ax.set_xticks(sorted({r.get("workers") or 0 for r in runs}))
     ax.set_xlabel("workers (BGREF_WORKERS)")
     ax.set_ylabel("completed messages/s")
     ax.set_title("scale-out under slow work")

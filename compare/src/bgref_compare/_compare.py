@@ -15,9 +15,9 @@ from typing import Any
 from ._bench import Bench, CpuPlan
 from ._console import print_summary, progress_bar
 from ._meta import collect_meta
-from ._profile import PROFILES, Profile
+from ._profile import Profile
 from ._report import write_report
-from ._results import SCHEMA_VERSION, Failure, Results, Run, find_runs, write_results
+from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
 from ._scenarios import plan_steps, selfcheck
 from .registry import IMPL_IDS, get
 
@@ -125,23 +125,21 @@ def run_comparison(
             total = selfcheck_s + sum(s.seconds for s in steps)
             with progress_bar(total, plain=plain) as bar:
                 bar.step("load generator · capacity check")
-                check = selfcheck(bench, profile)
+                check: dict[str, Any] = {}
+                try:
+                    check = selfcheck(bench, profile)
+                except Exception as exc:
+                    failures.append(_failure("loadgen", "default", "selfcheck", exc))
+                    bar.note(f"[failed] load generator capacity check: {exc}")
                 bar.advance(selfcheck_s)
                 for step in steps:
                     bar.step(step.label)
                     try:
                         runs.extend(step.run())
                     except Exception as exc:  # one broken implementation must not stop the rest
-                        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-                        bar.note(f"[failed] {step.label}: {detail[:2000]}")
-                        failures.append(
-                            {
-                                "impl": step.impl,
-                                "variant": step.variant,
-                                "scenario": step.scenario,
-                                "error": detail[:4000],
-                            }
-                        )
+                        failure = _failure(step.impl, step.variant, step.scenario, exc)
+                        bar.note(f"[failed] {step.label}: {failure['error'][:2000]}")
+                        failures.append(failure)
                     bar.advance(step.seconds)
     finally:
         if keep:
@@ -159,6 +157,11 @@ def run_comparison(
     return results
 
 
+def _failure(impl: str, variant: str, scenario: str, exc: BaseException) -> Failure:
+    detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return {"impl": impl, "variant": variant, "scenario": scenario, "error": detail[:4000]}
+
+
 def _print_checks(results: Results) -> None:
     check = results["loadgen"]
     if check.get("ok") is not None:
@@ -170,16 +173,10 @@ def _print_checks(results: Results) -> None:
         )
     for failure in results["failures"]:
         print(f"failed: {failure['scenario']} {failure['impl']}/{failure['variant']}")
-    bad = [r for r in results["runs"] if (r["lost"] or 0) or (r["duplicated"] or 0)] + find_runs(
-        results, unexpected=None
-    )[:0]
-    for run in bad:
-        print(
-            f"accounting: {run['impl']}/{run['variant']} {run['scenario']}: "
-            f"lost {run['lost']}, duplicated {run['duplicated']}"
-        )
-
-
-def profile_named(name: str) -> Profile:
-    """The profile called ``name`` (full, quick, smoke)."""
-    return PROFILES[name]
+    for run in results["runs"]:
+        counts = (run["lost"] or 0, run["duplicated"] or 0, run.get("unexpected") or 0)
+        if any(counts):
+            print(
+                f"accounting: {run['impl']}/{run['variant']} {run['scenario']}: "
+                f"lost {counts[0]}, duplicated {counts[1]}, unexpected {counts[2]}"
+            )

@@ -72,7 +72,8 @@ def approach_advice(results: Results) -> list[str]:
         out.append(
             "**Slow or blocking work with bounded memory and honest back-pressure: `flask` with "
             f"its bounded pool.** Send-message kept {pct(flask.ratio)} of the baseline's "
-            f"throughput. Capacity is threads ÷ work time: {fmt(flask.capacity)} messages/s "
+            f"throughput. Capacity is pool threads × gunicorn workers ÷ work time: "
+            f"{fmt(flask.capacity)} messages/s "
             f"with the default pool and {fmt(delay)} ms of work"
             + (f"; by pool size: {scale}" if scale else "")
             + f". {pressure}; peak memory "
@@ -82,10 +83,15 @@ def approach_advice(results: Results) -> list[str]:
     celery = Figures.of(results, "celery")
     if celery.send or celery.below:
         scale = _scale_text(celery)
+        others = [r for i, r in results["ratios"].items() if i != "celery" and r is not None]
+        if celery.ratio is not None and others and celery.ratio < min(others):
+            cost = "It costs the most per request"
+        else:
+            cost = "It pays a broker round trip per request"
         out.append(
             "**Work that must survive a crash of the web process, or outgrow one machine: "
             "`celery`.** The queue is in Redis, so acknowledged work outlives the web process "
-            "(the fault scenarios check it). It costs the most per request: send-message kept "
+            f"(the fault scenarios check it). {cost}: send-message kept "
             f"{pct(celery.ratio)} of the baseline's throughput "
             f"({fmt(celery.send['rps'] if celery.send else None)} against "
             f"{fmt(celery.baseline['rps'] if celery.baseline else None)} requests/s), and "
@@ -131,7 +137,7 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
         holds = wrong_p50 >= 0.9 * delay and task_p50 < 0.5 * delay
     zero_work = ""
     if wrong.ratio is not None and def_task.ratio is not None:
-        cheaper = "more" if wrong.ratio > def_task.ratio else "less"
+        cheaper = "less" if wrong.ratio > def_task.ratio else "more"
         zero_work = (
             f" Without simulated work, though, the direct call kept {pct(wrong.ratio)} of the "
             f"baseline's throughput against {pct(def_task.ratio)} for the `def` task: a "

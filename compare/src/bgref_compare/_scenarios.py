@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import statistics
 import sys
@@ -31,6 +32,7 @@ __all__ = [
     "selfcheck",
     "slow_work",
     "throughput",
+    "writer_cost",
 ]
 
 SEND_PATH = "/send-message/"
@@ -133,7 +135,8 @@ def selfcheck(bench: Bench, profile: Profile) -> dict[str, Any]:
     argv = [sys.executable, "-m", "bgref_compare._trivial", "--port", str(port)]
     if bench.cpus.servers is not None:
         argv += ["--cpu", str(min(bench.cpus.servers))]
-    server = ManagedProcess("trivial", argv, env={}, output=bench.workdir / "trivial.out")
+    env = dict(os.environ)
+    server = ManagedProcess("trivial", argv, env=env, output=bench.workdir / "trivial.out")
     server.start()
     try:
         if not wait_until(lambda: _accepts(port) or not server.running, 10.0):

@@ -112,12 +112,7 @@ class LogWriter:
         """Like ``write``, but awaits the delay and the fsync instead of blocking the loop."""
         if self._delay:
             await asyncio.sleep(self._delay)
-        if self._fsync and self._due:
-            # Opening may sync the file it replaces: not on the event loop.
-            loop = asyncio.get_running_loop()
-            fd = self._append_line(message, await loop.run_in_executor(None, self._check))
-        else:
-            fd = self._append_line(message)
+        fd = self._append_line(message)
         if self._fsync:
             try:
                 await self._group.async_sync(fd, self._group.ticket())
@@ -132,6 +127,7 @@ class LogWriter:
                 self._fd = -1
                 self._finalizer()
                 self._finalizer = None
+            self._group.release()
 
     def __enter__(self) -> LogWriter:
         return self
@@ -153,11 +149,10 @@ class LogWriter:
         self._due = True
         self._detour = True
 
-    def _append_line(self, message: str, fd: int | None = None) -> int:
+    def _append_line(self, message: str) -> int:
         """Append ``message`` as one line and return the descriptor it went to."""
         data = (escape(message) + "\n").encode()
-        if fd is None:
-            fd = self._check() if self._due else self._fd
+        fd = self._check() if self._due else self._fd
         try:
             written = _os_write(fd, data)
         except OSError as error:
@@ -211,8 +206,10 @@ class LogWriter:
                 fd = -1
             else:
                 if self._fsync:
-                    # Lines already in the old file were promised an fsync of it.
-                    os.fsync(self._fd)
+                    # Lines already in the old file were promised an fsync of
+                    # it: the next group commit does it (not here, which may be
+                    # the event loop).
+                    self._group.retire(os.dup(self._fd))
                 # dup2 swaps the file behind the same descriptor number, so a
                 # thread that already read the number never writes into a
                 # closed or reused descriptor.

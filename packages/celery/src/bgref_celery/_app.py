@@ -10,11 +10,12 @@ from celery import Celery
 
 from ._settings import Settings
 
-__all__ = ["TASK_NAME", "make_celery", "publisher_transport_options"]
+__all__ = ["BATCH_TASK_NAME", "TASK_NAME", "make_celery", "publisher_transport_options"]
 
-# The name travels inside every queued message, so it is spelled out rather than
-# derived from the module path: moving the code must not strand queued work.
+# The names travel inside every queued message, so they are spelled out rather
+# than derived from the module path: moving the code must not strand queued work.
 TASK_NAME = "bgref_celery.write_message"
+BATCH_TASK_NAME = "bgref_celery.write_messages"
 
 
 def make_celery(settings: Settings) -> Any:

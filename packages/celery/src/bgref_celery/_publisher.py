@@ -1,4 +1,4 @@
-"""Publishing tasks from the event loop, in batches, and knowing when the broker is away."""
+"""Publishing from the event loop: concurrent messages grouped into tasks, behind a breaker."""
 
 from __future__ import annotations
 
@@ -8,35 +8,40 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from ._app import TASK_NAME
+import redis.exceptions
+
+from ._app import BATCH_TASK_NAME
 
 __all__ = ["BrokerUnavailable", "Publisher"]
 
 logger = logging.getLogger(__name__)
 
+# At most this many messages ride in one task: enough to spread Celery's fixed
+# cost per task thin, few enough that a worker killed mid-task redoes little.
+MAX_BATCH = 32
 # How often an unavailable broker is probed until it answers again.
 _PROBE_INTERVAL = 0.5
 
 
 class BrokerUnavailable(Exception):
-    """Redis did not take the message (or is known to be away); nothing was queued."""
+    """Redis did not take the message (or is known to be away): it is not acknowledged."""
 
 
 class Publisher:
-    """Sends ``write_message`` tasks through one persistent producer.
+    """Sends the messages of concurrent requests to Celery, grouped, from the event loop.
 
-    Requests that arrive together are published together: each request adds its
-    message and awaits a future, and one callback on the next loop iteration
-    publishes them all in a single Redis pipeline (kombu's ``Producer.batch``).
-    The pipeline runs on the event loop, so while Redis answers nothing waits for
-    a thread; a socket timeout bounds it when Redis stops answering. After a
-    failure every request is refused at once until a probe, run in a thread,
-    finds the broker again.
+    Each request adds its message and awaits a future; one callback on the next
+    loop iteration publishes everything that arrived meanwhile as
+    ``write_messages`` tasks (up to ``MAX_BATCH`` messages each) in one Redis
+    pipeline, then resolves the futures. The pipeline runs on the event loop, so
+    no request waits for a thread; the socket timeout bounds it when Redis stops
+    answering. After a failure every request is refused at once (503) until a
+    probe, run in a thread, finds the broker again.
     """
 
     def __init__(self, celery_app: Any, transport_options: dict[str, Any]) -> None:
         self._app = celery_app
-        # Overrides of the app's broker_transport_options (shorter timeouts).
+        # Overrides of the app's broker_transport_options: shorter timeouts.
         self._transport_options = transport_options
         self._connection: Any = None
         self._producer: Any = None
@@ -49,7 +54,7 @@ class Publisher:
         self._probe_connection: Any = None
 
     async def publish(self, message: str) -> None:
-        """Queue the task for ``message``; raise ``BrokerUnavailable`` if Redis did not take it."""
+        """Queue ``message`` for a worker; raise ``BrokerUnavailable`` if Redis did not take it."""
         if self._down is not None:
             raise BrokerUnavailable(self._down)
         loop = asyncio.get_running_loop()
@@ -69,9 +74,11 @@ class Publisher:
         return reason
 
     def close(self) -> None:
-        """Release the producer and the probe connection."""
+        """Release the connections; anything still pending is refused."""
         if self._recovery is not None:
             self._recovery.cancel()
+        _fail(self._pending, BrokerUnavailable("the server is shutting down"))
+        self._pending = []
         self._reset_producer()
         self._probe_executor.submit(self._close_probe_connection)
         self._probe_executor.shutdown(wait=False)
@@ -81,18 +88,18 @@ class Publisher:
         if self._down is not None:
             _fail(batch, BrokerUnavailable(self._down))
             return
+        messages = [message for message, _ in batch]
         started = time.monotonic()
         try:
-            self._send(message for message, _ in batch)
+            self._send(messages)
         except Exception as error:
             reason = f"Redis did not take the message: {_describe(error)}"
             logger.warning(
                 "%s (%d messages refused after %.2f s)",
                 reason,
-                len(batch),
+                len(messages),
                 time.monotonic() - started,
             )
-            self._reset_producer()
             self._mark_down(reason)
             _fail(batch, BrokerUnavailable(reason))
         else:
@@ -100,12 +107,27 @@ class Publisher:
                 if not future.done():
                     future.set_result(None)
 
-    def _send(self, messages: Any) -> None:
+    def _send(self, messages: list[str]) -> None:
+        try:
+            self._send_once(messages)
+        except Exception as error:
+            self._reset_producer()
+            if _timed_out(error):
+                # Redis may still run a command it has not answered; sending it
+                # again could queue the messages twice, and would wait as long again.
+                raise
+            # A connection that Redis closed (it restarted, say): one more try on
+            # a new connection, as Celery's publish retry policy would.
+            self._send_once(messages)
+
+    def _send_once(self, messages: list[str]) -> None:
         producer = self._get_producer()
         send_task = self._app.send_task
+        # Several tasks go out in one pipeline (one round trip), never replayed.
         with producer.batch():
-            for message in messages:
-                send_task(TASK_NAME, (message,), producer=producer)
+            for start in range(0, len(messages), MAX_BATCH):
+                chunk = messages[start : start + MAX_BATCH]
+                send_task(BATCH_TASK_NAME, (chunk,), producer=producer, retry=False)
 
     def _get_producer(self) -> Any:
         if self._producer is None:
@@ -119,8 +141,8 @@ class Publisher:
         return self._app.connection_for_write(transport_options=self._transport_options)
 
     def _reset_producer(self) -> None:
-        # After a failure the next publish starts from a new connection; collect()
-        # drops the old one without talking to Redis, which may not answer.
+        # collect() drops the connection without talking to Redis, which may
+        # not answer; the next publish starts from a new one.
         if self._connection is not None:
             self._connection.collect()
         self._connection = self._producer = None
@@ -175,9 +197,21 @@ def _fail(batch: list[tuple[str, asyncio.Future[None]]], error: Exception) -> No
             future.set_exception(error)
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    # kombu wraps redis-py's errors (BatchPublishError, OperationalError).
+    chain = [error]
+    while chain[-1].__cause__ is not None:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def _timed_out(error: BaseException) -> bool:
+    return any(
+        isinstance(cause, (TimeoutError, redis.exceptions.TimeoutError))
+        for cause in _causes(error)
+    )
+
+
 def _describe(error: BaseException) -> str:
-    # kombu wraps the redis-py error (BatchPublishError, OperationalError); the
-    # root cause says what actually happened.
-    while error.__cause__ is not None:
-        error = error.__cause__
-    return f"{type(error).__name__}: {error}"
+    root = _causes(error)[-1]
+    return f"{type(root).__name__}: {root}"

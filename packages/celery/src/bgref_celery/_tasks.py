@@ -1,4 +1,4 @@
-"""The background task: write one message with this process's writer, retrying until it lands."""
+"""The background tasks: write messages with this process's writer, retrying until they land."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from celery.utils.log import get_task_logger
 
 from linelog import LogWriter
 
-from ._app import TASK_NAME
+from ._app import BATCH_TASK_NAME, TASK_NAME
 
-__all__ = ["write_message"]
+__all__ = ["write_message", "write_messages"]
 
 logger = get_task_logger(__name__)
 
@@ -44,21 +44,31 @@ def _close_writer(**_: object) -> None:
         _writer.close()
 
 
-def _write_message(task: Any, message: str) -> None:
+def _write_messages(task: Any, messages: list[str]) -> None:
     writer = _get_writer()
-    try:
-        writer.write(message)
-    except OSError as error:
-        retries: int = task.request.retries
-        countdown = _backoff(retries, task.app.conf.bgref_retry_backoff_max)
-        # The traceback names the log path; the message is kept, not dropped.
-        logger.exception(
-            "Writing to %s failed (attempt %d); retrying in %.1f s",
-            writer.path,
-            retries + 1,
-            countdown,
-        )
-        raise task.retry(exc=error, countdown=countdown) from error
+    for done, message in enumerate(messages):
+        try:
+            writer.write(message)
+        except OSError as error:
+            retries: int = task.request.retries
+            countdown = _backoff(retries, task.app.conf.bgref_retry_backoff_max)
+            # The traceback names the log path. Only the messages not yet written
+            # are retried, so none is lost and none is written twice.
+            logger.exception(
+                "Writing to %s failed (attempt %d, %d of %d messages left); retrying in %.1f s",
+                writer.path,
+                retries + 1,
+                len(messages) - done,
+                len(messages),
+                countdown,
+            )
+            # A batch resumes at the failed message; a single message keeps its args.
+            resume = {"args": (messages[done:],)} if done else {}
+            raise task.retry(exc=error, countdown=countdown, **resume) from error
+
+
+def _write_message(task: Any, message: str) -> None:
+    _write_messages(task, [message])
 
 
 def _backoff(retries: int, maximum: float) -> float:
@@ -72,5 +82,6 @@ def _backoff(retries: int, maximum: float) -> float:
 worker_init.connect(_check_settings)
 worker_process_init.connect(_open_writer)
 worker_process_shutdown.connect(_close_writer)
-# max_retries=None: retry until the write succeeds; giving up would lose the message.
+# max_retries=None: retry until the write succeeds; giving up would lose messages.
+write_messages = shared_task(name=BATCH_TASK_NAME, bind=True, max_retries=None)(_write_messages)
 write_message = shared_task(name=TASK_NAME, bind=True, max_retries=None)(_write_message)

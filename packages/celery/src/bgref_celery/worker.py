@@ -6,8 +6,8 @@ from typing import Any
 
 from ._app import make_celery
 from ._settings import Settings
-from ._tasks import write_message
+from ._tasks import write_message, write_messages
 
-__all__ = ["app", "write_message"]
+__all__ = ["app", "write_message", "write_messages"]
 
 app: Any = make_celery(Settings.from_env())

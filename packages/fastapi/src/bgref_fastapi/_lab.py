@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from linelog import LogWriter
 
-from ._dependencies import Message, Writer
+from ._message import Message
 from ._models import Received
 
 __all__ = ["router"]
@@ -18,16 +18,18 @@ router = APIRouter(include_in_schema=False)
 
 @router.post("/right-way/")
 async def right_way(
-    message: Message, writer: Writer, background_tasks: BackgroundTasks
+    message: Message, request: Request, background_tasks: BackgroundTasks
 ) -> Received:
     """The tutorial's advice: a plain ``def`` task, which FastAPI runs in the thread pool."""
+    writer: LogWriter = request.app.state.writer
     background_tasks.add_task(writer.write, message)
     return Received()
 
 
 @router.post("/wrong-way/")
-async def wrong_way(message: Message, writer: Writer) -> Received:
+async def wrong_way(message: Message, request: Request) -> Received:
     """The tutorial's wrong way: the blocking write runs inside the request."""
+    writer: LogWriter = request.app.state.writer
     # Blocks the event loop for the whole simulated delay, and the client waits too.
     writer.write(message)
     return Received()
@@ -40,8 +42,9 @@ async def write_blocking(writer: LogWriter, message: str) -> None:
 
 @router.post("/lab/async-blocking/")
 async def async_blocking(
-    message: Message, writer: Writer, background_tasks: BackgroundTasks
+    message: Message, request: Request, background_tasks: BackgroundTasks
 ) -> Received:
     """Answer first, then block the event loop in an ``async def`` task."""
+    writer: LogWriter = request.app.state.writer
     background_tasks.add_task(write_blocking, writer, message)
     return Received()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks
+from fastapi import APIRouter, BackgroundTasks, Request
 
-from ._dependencies import Message, Writer
+from linelog import LogWriter
+
+from ._message import Message
 from ._models import Health, Received
 from ._tasks import write_message
 
@@ -19,9 +21,12 @@ router = APIRouter()
     summary="Acknowledge a message and write it to the log in the background",
 )
 async def send_message(
-    message: Message, writer: Writer, background_tasks: BackgroundTasks
+    message: Message, request: Request, background_tasks: BackgroundTasks
 ) -> Received:
     """Acknowledge the message; it is written after the response is sent."""
+    # The writer comes from app.state rather than from a dependency: each FastAPI
+    # dependency costs about as much per request as the write itself.
+    writer: LogWriter = request.app.state.writer
     background_tasks.add_task(write_message, writer, message)
     return Received()
 

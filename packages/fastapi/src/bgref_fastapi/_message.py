@@ -1,4 +1,4 @@
-"""The dependencies of the message routes: the strictly read message and the log writer."""
+"""The ``message`` query parameter, read strictly: a FastAPI dependency."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from linelog import LogWriter
-
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
 
-__all__ = ["Message", "Writer"]
-
-# Both dependencies are `async def`: FastAPI runs a plain `def` dependency in the
-# thread pool, a hop per request that would cost more than the work it does.
+__all__ = ["Message"]
 
 
+# `async def`: FastAPI runs a plain `def` dependency in the thread pool, a hop per
+# request that would cost more than the check itself.
 async def strict_message(
     request: Request, message: Annotated[str, Query(min_length=1, max_length=MAX_LENGTH)]
 ) -> str:
@@ -31,11 +28,4 @@ async def strict_message(
         raise RequestValidationError([error.error]) from None
 
 
-async def app_writer(request: Request) -> LogWriter:
-    """Return the log writer that ``create_app`` made for this process."""
-    writer: LogWriter = request.app.state.writer
-    return writer
-
-
 Message = Annotated[str, Depends(strict_message)]
-Writer = Annotated[LogWriter, Depends(app_writer)]

@@ -1,0 +1,532 @@
+"""Tools of the fault tests: bursts of requests, their ledger, a broker of their own, raw Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+import psutil
+import pytest
+
+from bgref_compare import Impl, ManagedProcess, RedisServer, Stack, wait_until
+from linelog import read_messages
+
+from ._helpers import SEND, message_query, output_tail, token
+from ._stacks import STACKS, RedisDatabases
+
+__all__ = [
+    "NO_ANSWER",
+    "Answer",
+    "Broker",
+    "Burst",
+    "Ledger",
+    "RedisReplyError",
+    "broker_idle",
+    "burst_messages",
+    "describe",
+    "failures_naming",
+    "shared_fault_stack",
+    "listening_addresses",
+    "pool_children",
+    "recycle_env",
+    "redelivery_env",
+    "require_broker",
+    "require_worker",
+    "redis_call",
+    "retries_writes",
+    "settle",
+    "wait_written",
+    "written",
+]
+
+# A request that got no HTTP answer at all (refused connection, reset, timeout).
+NO_ANSWER = 0
+# The issue's simulated work: 20 ms before each write.
+DELAY_MS = "20"
+# How long unacknowledged broker messages wait before they are handed out again.
+VISIBILITY_TIMEOUT = 3.0
+# Background workers where the approach has that knob: enough to keep up with a burst.
+WORKERS = "4"
+
+_FAULT_STACK = pytest.StashKey[Stack]()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request of a burst got back, and when (``time.monotonic()``)."""
+
+    message: str
+    status: int
+    answered_at: float
+    elapsed: float
+
+
+def burst_messages(label: str, count: int) -> list[str]:
+    """``count`` distinct messages of one run, numbered so that a lost one is easy to name."""
+    run = token()[:12]
+    return [f"{label} {run} {i:04d}" for i in range(count)]
+
+
+class Burst:
+    """POSTs messages to ``/send-message/`` from a background thread, many at a time.
+
+    The test thread stays free to inject a fault once enough answers have come
+    back (``wait_acknowledged``). ``rate`` paces the requests (per second), so
+    that the age of every acknowledgement at the moment of a fault is known.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        messages: Sequence[str],
+        *,
+        concurrency: int = 16,
+        rate: float | None = None,
+        timeout: float = 10.0,
+        keepalive: bool = True,
+    ) -> None:
+        self.base_url = base_url
+        self.messages = list(messages)
+        self.concurrency = concurrency
+        self.rate = rate
+        self.timeout = timeout
+        self.keepalive = keepalive
+        self.answers: list[Answer] = []
+        self._acknowledged = 0
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="burst", daemon=True)
+        self._error: BaseException | None = None
+
+    def start(self) -> Burst:
+        """Start sending; return at once."""
+        self._thread.start()
+        return self
+
+    def wait_acknowledged(self, count: int, timeout: float = 30.0) -> None:
+        """Block until ``count`` requests got a 200 (fail the test if they never do)."""
+        with self._cond:
+            if not self._cond.wait_for(
+                lambda: self._acknowledged >= count or not self._thread.is_alive(), timeout
+            ):
+                pytest.fail(f"only {self._acknowledged} of {count} acknowledged in {timeout} s")
+            if self._acknowledged < count:
+                pytest.fail(f"the burst ended with {self._acknowledged} of {count} acknowledged")
+
+    def join(self, timeout: float = 60.0) -> list[Answer]:
+        """Wait until every request has its answer (or its error); return the answers."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            pytest.fail(f"the burst did not finish within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        return self.answers
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._send_all())
+        except BaseException as error:  # handed to join(), in the test's thread
+            self._error = error
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    async def _send_all(self) -> None:
+        limits = httpx.Limits(
+            max_connections=self.concurrency,
+            max_keepalive_connections=self.concurrency if self.keepalive else 0,
+            # Servers close idle connections after a second or two; see _helpers.
+            keepalive_expiry=1.0,
+        )
+        slots = asyncio.Semaphore(self.concurrency)
+        started = time.monotonic()
+        async with httpx.AsyncClient(
+            base_url=self.base_url, limits=limits, timeout=self.timeout
+        ) as client:
+
+            async def post(index: int, message: str) -> None:
+                if self.rate:
+                    await asyncio.sleep(max(0.0, started + index / self.rate - time.monotonic()))
+                async with slots:
+                    sent_at = time.monotonic()
+                    try:
+                        url = httpx.URL(SEND, query=message_query(message))
+                        status = (await client.post(url)).status_code
+                    except httpx.TransportError:
+                        status = NO_ANSWER
+                    now = time.monotonic()
+                self._record(Answer(message, status, now, now - sent_at))
+
+            await asyncio.gather(*(post(i, m) for i, m in enumerate(self.messages)))
+
+    def _record(self, answer: Answer) -> None:
+        with self._cond:
+            self.answers.append(answer)
+            if answer.status == 200:
+                self._acknowledged += 1
+                self._cond.notify_all()
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Where every request of a fault run ended up, checked against what the log holds.
+
+    ``written`` counts the run's messages in the log. A message that got no
+    answer (the connection died) may or may not have been written: it is "in
+    doubt", never counted as lost nor as unexpected.
+    """
+
+    answers: tuple[Answer, ...]
+    written: Counter[str]
+
+    @classmethod
+    def of(cls, answers: Iterable[Answer], log: Iterable[str]) -> Ledger:
+        """Account ``answers`` against the messages in ``log``."""
+        answers = tuple(answers)
+        sent = {answer.message for answer in answers}
+        return cls(answers, Counter(message for message in log if message in sent))
+
+    @property
+    def acknowledged(self) -> list[Answer]:
+        """The requests answered 200."""
+        return [answer for answer in self.answers if answer.status == 200]
+
+    @property
+    def refused(self) -> list[Answer]:
+        """The requests answered with anything but 200 (a 503, say)."""
+        return [a for a in self.answers if a.status not in (200, NO_ANSWER)]
+
+    @property
+    def unanswered(self) -> list[Answer]:
+        """The requests that got no answer at all."""
+        return [answer for answer in self.answers if answer.status == NO_ANSWER]
+
+    @property
+    def lost(self) -> list[Answer]:
+        """Acknowledged, but not in the log."""
+        return [answer for answer in self.acknowledged if not self.written[answer.message]]
+
+    @property
+    def duplicated(self) -> list[str]:
+        """In the log more than once."""
+        return [message for message, count in self.written.items() if count > 1]
+
+    @property
+    def unexpected(self) -> list[str]:
+        """In the log although the answer said it was not taken."""
+        return [answer.message for answer in self.refused if self.written[answer.message]]
+
+    @property
+    def written_acknowledged(self) -> int:
+        """The acknowledged messages that are in the log."""
+        return sum(1 for answer in self.acknowledged if self.written[answer.message])
+
+    @property
+    def slowest(self) -> float:
+        """The longest time, in seconds, that an answered request waited for its answer."""
+        return max((a.elapsed for a in self.answers if a.status != NO_ANSWER), default=0.0)
+
+    def figures(self) -> dict[str, float]:
+        """The fault matrix's figures for this run."""
+        return {
+            "acknowledged": len(self.acknowledged),
+            "written": sum(1 for count in self.written.values() if count),
+            "lost": len(self.lost),
+            "duplicated": len(self.duplicated),
+            "errors": len(self.refused) + len(self.unanswered),
+            "slowest": round(self.slowest, 3),
+        }
+
+    def record(self, request: pytest.FixtureRequest, fault: str) -> None:
+        """Attach the figures to the test's report (``report.user_properties``)."""
+        # Not the record_property fixture: it warns (an error here) under JUnit's xunit2.
+        properties = request.node.user_properties
+        properties.append(("fault", fault))
+        properties.extend(self.figures().items())
+
+    def __str__(self) -> str:
+        figures = ", ".join(f"{name} {value}" for name, value in self.figures().items())
+        return f"{figures}; refused {len(self.refused)}, unanswered {len(self.unanswered)}"
+
+    def check_consistent(self, *, duplicates: bool = False) -> None:
+        """Hold for every fault: the log has only what was taken, each once unless ``duplicates``.
+
+        Every acknowledged message is either written or lost, never both.
+        """
+        assert not self.unexpected, f"written although refused: {self.unexpected[:3]!r} ({self})"
+        if not duplicates:
+            assert not self.duplicated, f"written twice: {self.duplicated[:3]!r} ({self})"
+        assert self.written_acknowledged + len(self.lost) == len(self.acknowledged)
+
+    def check_nothing_lost(self) -> None:
+        """Every acknowledged message is in the log."""
+        lost = [answer.message for answer in self.lost]
+        assert not lost, f"acknowledged but never written: {lost[:3]!r} ({self})"
+
+
+def written(*paths: Path) -> list[str]:
+    """Every message in the given log files (missing files hold none)."""
+    messages: list[str] = []
+    for path in paths:
+        if path.is_file():
+            messages.extend(read_messages(path))
+    return messages
+
+
+def wait_written(
+    stack: Stack, messages: Iterable[str], timeout: float, *, paths: Sequence[Path] = ()
+) -> bool:
+    """Wait until every one of ``messages`` is in the stack's log (or in ``paths``)."""
+    want = set(messages)
+    files = (stack.log_path, *paths)
+    return wait_until(lambda: want <= set(written(*files)), timeout, interval=0.1)
+
+
+def settle(
+    stack: Stack, answers: Sequence[Answer], timeout: float, *, paths: Sequence[Path] = ()
+) -> Ledger:
+    """Wait for the acknowledged work to be written, then account the answers against the log.
+
+    The wait ends early once no process of the stack is left to do the work (a
+    crashed in-process server). With a broker, it goes on until the broker has
+    handed out every message and had each one acknowledged, so that a message
+    coming back after a crash is counted as the duplicate it is.
+    """
+    files = (stack.log_path, *paths)
+    acknowledged = {answer.message for answer in answers if answer.status == 200}
+    broker = stack.env.get("REDIS_URL")
+
+    def done() -> bool:
+        if not any(proc.running for proc in stack.processes.values()):
+            return True
+        if not acknowledged <= set(written(*files)):
+            return False
+        return broker is None or broker_idle(broker)
+
+    wait_until(done, timeout, interval=0.1)
+    return Ledger.of(answers, written(*files))
+
+
+def broker_idle(url: str) -> bool:
+    """Whether the Celery queue in Redis is empty and no message awaits an acknowledgement."""
+    # kombu's names for the default queue and for messages delivered but not acknowledged.
+    try:
+        return redis_call(url, "LLEN", "celery") == 0 and redis_call(url, "HLEN", "unacked") == 0
+    except (OSError, RedisReplyError):
+        return False
+
+
+def shared_fault_stack(
+    request: pytest.FixtureRequest,
+    impl: Impl,
+    tmp_path_factory: pytest.TempPathFactory,
+    databases: RedisDatabases | None,
+) -> Stack:
+    """The session's stack for fault tests: 20 ms of work, orphaned messages back in seconds.
+
+    A stack takes seconds to start (ten for Celery on a busy machine), more than
+    most faults take, so the fault tests share one. A test leaves it as it found
+    it or stops or kills a process; a process found not running is started again
+    here, before the next test gets the stack. Each test isolates its messages by
+    a label of its own. The log is in a folder of its own, which may disappear.
+    """
+    stack = request.config.stash.get(_FAULT_STACK, None)
+    if stack is None:
+        workdir = tmp_path_factory.mktemp(f"{impl.id}-faults")
+        (workdir / "logs").mkdir()
+        env = {"LOG_DELAY_MS": DELAY_MS, **redelivery_env(impl, VISIBILITY_TIMEOUT)}
+        if impl.workers_env is not None:
+            env[impl.workers_env] = WORKERS
+        stack = Stack(
+            impl,
+            workdir,
+            env=env,
+            redis_url=databases.allocate() if databases is not None else None,
+            log_path=workdir / "logs" / "log.txt",
+        )
+        request.config.stash[_FAULT_STACK] = stack
+        request.config.add_cleanup(stack.stop)
+        stack.start()
+    else:
+        for spec in impl.processes:
+            proc = stack.processes.get(spec.name)
+            if proc is None or not proc.running:
+                stack.start_process(spec.name)
+    # A failing test's report ends with the output of the stacks it used.
+    request.node.stash.setdefault(STACKS, []).append(stack)
+    return stack
+
+
+def require_broker(impl: Impl) -> None:
+    """Skip the test unless the implementation queues its work in a broker."""
+    if not impl.needs_redis:
+        pytest.skip(f"{impl.id} has no broker: its work never leaves the web process")
+
+
+def require_worker(impl: Impl) -> str:
+    """The name of the process that does the work; skip the test if the web process does it."""
+    if len(impl.processes) < 2:
+        pytest.skip(f"{impl.id} has no worker process: the web process does the work")
+    return impl.processes[1].name
+
+
+def redelivery_env(impl: Impl, seconds: float) -> dict[str, str]:
+    """The environment that makes unacknowledged broker messages come back after ``seconds``."""
+    name: str = getattr(impl, "visibility_timeout_env", "BGREF_VISIBILITY_TIMEOUT")
+    return {name: f"{seconds:g}"}
+
+
+def failures_naming(stack: Stack, path: Path) -> int:
+    """How many tracebacks in the stack's output end in a write error naming ``path``."""
+    # LogWriteError's message: cannot write log file '<path>': <reason>
+    return stack.output().count(f"cannot write log file {str(path)!r}")
+
+
+def retries_writes(impl: Impl) -> bool:
+    """Whether a failed write is retried until it succeeds, rather than logged and dropped."""
+    # The registry may grow a field for this; until then a durable queue is what retries.
+    return bool(getattr(impl, "retries_writes", impl.needs_redis))
+
+
+def recycle_env(impl: Impl, max_requests: int) -> dict[str, str] | None:
+    """The environment that makes the web server recycle its processes, or None if it cannot.
+
+    Gunicorn reads extra command-line flags from ``GUNICORN_CMD_ARGS``.
+    """
+    declared: Mapping[str, str] | None = getattr(impl, "recycle_env", None)
+    if declared is not None:
+        return {name: value.format(n=max_requests) for name, value in declared.items()}
+    if any("gunicorn" in arg for arg in impl.web.argv):
+        jitter = max(1, max_requests // 5)
+        return {
+            "GUNICORN_CMD_ARGS": f"--max-requests {max_requests} --max-requests-jitter {jitter}"
+        }
+    return None
+
+
+def pool_children(worker: ManagedProcess) -> list[int]:
+    """The pids of the worker's pool processes; skip the test if it has none."""
+    try:
+        children = [child.pid for child in psutil.Process(worker.pid).children()]
+    except psutil.NoSuchProcess:
+        children = []
+    if not children:
+        pytest.skip(f"the {worker.name} process runs no pool processes")
+    return children
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The IP addresses on which process ``pid`` accepts TCP connections."""
+    return {
+        conn.laddr.ip
+        for conn in psutil.Process(pid).net_connections(kind="inet")
+        if conn.status == psutil.CONN_LISTEN
+    }
+
+
+class RedisReplyError(RuntimeError):
+    """Redis answered a command with an error."""
+
+
+def redis_call(url: str, *command: str | bytes, timeout: float = 5.0) -> object:
+    """Run one command on the Redis that ``url`` names (its password and database too).
+
+    Plain RESP over a socket: the test environment of an implementation without
+    a broker has no Redis client library.
+    """
+    parts = urlsplit(url)
+    setup: list[tuple[str | bytes, ...]] = []
+    if parts.password is not None:
+        setup.append(("AUTH", unquote(parts.password)))
+    database = parts.path.strip("/")
+    if database:
+        setup.append(("SELECT", database))
+    with socket.create_connection(
+        (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
+    ) as sock:
+        stream = sock.makefile("rb")
+        for step in (*setup, command):
+            sock.sendall(_encode(step))
+            reply = _read_reply(stream)
+        return reply
+
+
+def _encode(command: Sequence[str | bytes]) -> bytes:
+    out = [f"*{len(command)}\r\n".encode()]
+    for arg in command:
+        data = arg.encode() if isinstance(arg, str) else arg
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def _read_reply(stream: io.BufferedReader) -> object:
+    line = stream.readline()
+    if not line:
+        raise RedisReplyError("connection closed")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        raise RedisReplyError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else stream.read(size + 2)[:-2]
+    if kind == b"*":
+        size = int(rest)
+        return None if size < 0 else [_read_reply(stream) for _ in range(size)]
+    raise RedisReplyError(f"unexpected reply {line!r}")
+
+
+class Broker(RedisServer):
+    """A private ``redis-server`` with what a fault needs: a password, a durable queue.
+
+    ``durable`` turns on the append-only file with an fsync per write, so that a
+    killed and restarted server still holds every message it took.
+    """
+
+    def __init__(self, workdir: Path, *, password: str | None = None, durable: bool = False):
+        super().__init__(workdir)
+        extra: list[str] = []
+        if password is not None:
+            extra += ["--requirepass", password]
+            self.url = f"redis://:{password}@127.0.0.1:{self.port}/0"
+        if durable:
+            extra += ["--appendonly", "yes", "--appendfsync", "always"]
+        # Later options override earlier ones on redis-server's command line.
+        self.process = ManagedProcess(
+            "redis",
+            (*self.process.argv, *extra),
+            env=self.process.env,
+            output=self.process.output_path,
+        )
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start the server and wait until it answers PING (authenticated)."""
+        self.process.start()
+
+        def answers() -> bool:
+            try:
+                return redis_call(self.url, "PING", timeout=0.5) == "PONG"
+            except (OSError, RedisReplyError):
+                return False
+
+        if not wait_until(lambda: answers() or not self.process.running, timeout):
+            self.stop()
+            raise RuntimeError(f"redis-server did not start:\n{self.process.output()}")
+        if not self.process.running:
+            raise RuntimeError(f"redis-server exited:\n{self.process.output()}")
+
+
+def describe(stack: Stack) -> str:
+    """The end of the stack's output, for an assertion message."""
+    return output_tail(stack, 4000)

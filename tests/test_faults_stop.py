@@ -1,0 +1,100 @@
+"""Faults 1 and 2: a graceful stop loses nothing acknowledged; a crash loses only work in flight."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from bgref_compare import Impl, Stack
+
+from ._stacks import RedisDatabases
+from .faults_helpers import Burst, burst_messages, describe, require_worker, shared_fault_stack, settle
+
+pytestmark = pytest.mark.faults
+
+# The issue's burst: 500 messages (with the fault stack's 20 ms of simulated work).
+BURST = 500
+# How long a stopped or crashed stack may take to write what it still owes.
+SETTLE = 60.0
+# The graceful stop must end well inside the servers' 30 s grace period.
+EXIT_DEADLINE = 40.0
+# For the crash: a steady rate that every implementation keeps up with (20 ms of
+# work, many at a time), so the work in flight is the last fraction of a second;
+# only messages acknowledged within IN_FLIGHT of the kill may be lost.
+CRASH_RATE = 150.0
+CRASH_AFTER = 400
+IN_FLIGHT = 2.0
+
+
+@pytest.fixture
+def fault_stack(
+    request: pytest.FixtureRequest,
+    impl: Impl,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_databases: RedisDatabases | None,
+) -> Stack:
+    """The session's fault stack, running every process."""
+    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
+
+
+def test_sigterm_to_the_web_server_loses_nothing_acknowledged(
+    fault_stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """SIGTERM mid-burst: the server drains, and every acknowledged message is written."""
+    stack = fault_stack
+    burst = Burst(stack.base_url, burst_messages("sigterm-web", BURST)).start()
+    burst.wait_acknowledged(BURST // 4)
+    web = stack["web"]
+    web.signal(signal.SIGTERM)
+    answers = burst.join()
+    assert web.wait(EXIT_DEADLINE) is not None, f"still running after SIGTERM\n{describe(stack)}"
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "web SIGTERM")
+    ledger.check_consistent()
+    ledger.check_nothing_lost()
+
+
+def test_sigterm_to_the_worker_then_a_restart_loses_nothing(
+    impl: Impl, fault_stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """SIGTERM to the worker mid-burst, then a new worker: every acknowledged message is written."""
+    name = require_worker(impl)
+    stack = fault_stack
+    burst = Burst(stack.base_url, burst_messages("sigterm-worker", BURST)).start()
+    burst.wait_acknowledged(BURST // 4)
+    worker = stack[name]
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(EXIT_DEADLINE) is not None, f"still running after SIGTERM\n{describe(stack)}"
+    # The web goes on acknowledging while no worker runs: the broker holds the work.
+    answers = burst.join()
+    stack.start_process(name)
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "worker SIGTERM")
+    ledger.check_consistent()
+    ledger.check_nothing_lost()
+
+
+def test_a_crash_of_the_web_server_loses_at_most_the_work_in_flight(
+    impl: Impl, fault_stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """SIGKILL mid-burst: nothing lost where work leaves the process, else only recent work."""
+    stack = fault_stack
+    burst = Burst(stack.base_url, burst_messages("sigkill-web", BURST), rate=CRASH_RATE).start()
+    burst.wait_acknowledged(CRASH_AFTER)
+    killed_at = time.monotonic()
+    # The whole process group, as an OOM kill of a container or a power cut would:
+    # gunicorn workers whose master alone dies still drain their pools.
+    stack["web"].signal(signal.SIGKILL, group=True)
+    answers = burst.join()
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "web SIGKILL")
+    ledger.check_consistent()
+    if impl.survives_web_crash:
+        ledger.check_nothing_lost()
+        return
+    # Work held in memory is lost by design; what must hold is that only the work
+    # still in flight is, not everything the server had acknowledged.
+    old = [answer.message for answer in ledger.lost if killed_at - answer.answered_at > IN_FLIGHT]
+    assert not old, f"lost {len(old)} messages acknowledged over {IN_FLIGHT} s before the kill"

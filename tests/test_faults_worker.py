@@ -1,0 +1,89 @@
+"""Fault 3: a worker killed mid-task loses nothing once it runs again; redelivery may duplicate."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from bgref_compare import Impl, Stack, wait_until
+
+from ._stacks import RedisDatabases
+from .faults_helpers import (
+    Burst,
+    burst_messages,
+    describe,
+    pool_children,
+    require_worker,
+    settle,
+    shared_fault_stack,
+    written,
+)
+
+pytestmark = pytest.mark.faults
+
+BURST = 200
+# Killed once this many messages are written: the worker is busy, mid-task.
+KILL_AFTER = 20
+# Orphaned messages come back after the fault stack's visibility timeout (seconds).
+SETTLE = 60.0
+
+
+@pytest.fixture
+def fault_stack(
+    request: pytest.FixtureRequest,
+    impl: Impl,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_databases: RedisDatabases | None,
+) -> Stack:
+    """The session's fault stack, running every process."""
+    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
+
+
+def _busy(stack: Stack, messages: list[str]) -> None:
+    """Wait until the worker is writing ``messages``."""
+    wanted = set(messages)
+    assert wait_until(
+        lambda: len(wanted.intersection(written(stack.log_path))) >= KILL_AFTER, 30, 0.05
+    ), f"the worker wrote fewer than {KILL_AFTER} messages\n{describe(stack)}"
+
+
+def test_a_killed_worker_loses_nothing_once_restarted(
+    impl: Impl, fault_stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """SIGKILL of the worker's main process mid-task, then a restart: nothing lost."""
+    name = require_worker(impl)
+    stack = fault_stack
+    messages = burst_messages("sigkill-worker", BURST)
+    burst = Burst(stack.base_url, messages).start()
+    _busy(stack, messages)
+    # The main process alone, as the OOM killer would pick it; its pool is left
+    # orphaned until the restart below stops the old process group.
+    stack[name].kill()
+    answers = burst.join()
+    stack.start_process(name)
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "worker SIGKILL")
+    # At-least-once: a message written but not yet acknowledged comes back.
+    ledger.check_consistent(duplicates=True)
+    ledger.check_nothing_lost()
+
+
+def test_a_killed_pool_process_loses_nothing(
+    impl: Impl, fault_stack: Stack, request: pytest.FixtureRequest
+) -> None:
+    """SIGKILL of one pool process mid-task: the worker replaces it and nothing is lost."""
+    name = require_worker(impl)
+    stack = fault_stack
+    children = pool_children(stack[name])
+    messages = burst_messages("sigkill-pool", BURST)
+    burst = Burst(stack.base_url, messages).start()
+    _busy(stack, messages)
+    os.kill(children[0], signal.SIGKILL)
+    answers = burst.join()
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "pool process SIGKILL")
+    assert stack[name].running, f"the worker died with its pool process\n{describe(stack)}"
+    ledger.check_consistent(duplicates=True)
+    ledger.check_nothing_lost()
