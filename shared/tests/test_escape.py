@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from linelog import escape, unescape
+from linelog._escape import UNSAFE_BYTES
 
 # Every code point, surrogates included: a Python str can hold them.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()))
@@ -85,3 +86,21 @@ def test_line_count_equals_message_count(messages: list[str]) -> None:
     assert len(text.split("\n")) - 1 == len(messages)
     assert len(text.splitlines()) == len(messages)
     assert [unescape(line) for line in text.splitlines()] == messages
+
+
+@given(ANY_TEXT)
+def test_unchanged_bytes_mean_nothing_to_escape(message: str) -> None:
+    # The writer's fast path trusts this: bytes that UNSAFE_BYTES leaves alone
+    # come from a message that escape() leaves alone.
+    try:
+        data = message.encode()
+    except UnicodeEncodeError:
+        return
+    if data.translate(UNSAFE_BYTES) == data:
+        assert escape(message) == message
+
+
+@pytest.mark.parametrize("char", ["\\", "\n", "\x00", "\x1f", "\x7f", "\x85", "\u2028", "\u2029"])
+def test_unsafe_bytes_flag_every_unsafe_character(char: str) -> None:
+    data = f"a{char}b".encode()
+    assert data.translate(UNSAFE_BYTES) != data

@@ -18,14 +18,26 @@ def test_plain_messages_keep_the_tutorial_format(log_path: Path) -> None:
     assert log_path.read_bytes() == "hello\nworld, é 😀\n".encode()
 
 
-def test_escapes_unsafe_messages(log_path: Path) -> None:
-    messages = ["forged\nINFO admin logged in", "\r", "\x85", "\u2028", "\\", "\ud800", ""]
-    with LogWriter(log_path) as writer:
+def test_non_ascii_text_is_written_as_it_is(log_path: Path) -> None:
+    # "é" and "中" take the fast path; "©" (0xC2 lead byte) and "“" (0xE2) the
+    # slow one, which keeps them too.
+    messages = ["café 中文 😀", "© 2024 “quoted” – dash", "\u00a0nbsp \u200bzwsp"]
+    with LogWriter(log_path, reopen_check=60) as writer:
+        writer.write("opened")
         for message in messages:
             writer.write(message)
-    assert log_path.read_bytes().count(b"\n") == len(messages)
-    assert len(log_path.read_text(encoding="utf-8").splitlines()) == len(messages)
-    assert read_messages(log_path) == messages
+    assert log_path.read_bytes() == "".join(m + "\n" for m in ["opened", *messages]).encode()
+
+
+def test_escapes_unsafe_messages(log_path: Path) -> None:
+    messages = ["forged\nINFO admin logged in", "\r", "\x85", "\u2028", "\\", "\ud800", ""]
+    with LogWriter(log_path, reopen_check=60) as writer:
+        writer.write("opened")  # the rest take the fast path
+        for message in messages:
+            writer.write(message)
+    assert log_path.read_bytes().count(b"\n") == len(messages) + 1
+    assert len(log_path.read_text(encoding="utf-8").splitlines()) == len(messages) + 1
+    assert read_messages(log_path) == ["opened", *messages]
 
 
 def test_default_path_is_log_txt_in_the_working_directory(

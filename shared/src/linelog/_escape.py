@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["escape", "unescape"]
+__all__ = ["UNSAFE_BYTES", "escape", "unescape"]
 
 # Everything that could end, split or hide a line: C0, DEL, C1, the Unicode line
 # and paragraph separators, and surrogates (not encodable as UTF-8); and the
@@ -14,6 +14,16 @@ _ESCAPES = {chr(code): f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 
 _ESCAPES.update({"\u2028": "\\u2028", "\u2029": "\\u2029"})
 _ESCAPES.update({chr(code): f"\\u{code:04x}" for code in range(0xD800, 0xE000)})
 _ESCAPES.update({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+# For the writer's fast path, which has the message's UTF-8 bytes at hand:
+# bytes.translate(UNSAFE_BYTES) changes them whenever the message may hold a
+# character that escape() changes, faster than str.isprintable. C0, DEL and
+# the backslash are single bytes; C1 (U+0080-U+009F) and U+2028/U+2029 start
+# with 0xC2 and 0xE2. Other text with those lead bytes takes the slow path,
+# where escape() keeps it as it is.
+UNSAFE_BYTES = bytes(
+    code ^ 0x80 if code < 0x20 or code in (0x5C, 0x7F, 0xC2, 0xE2) else code for code in range(256)
+)
 
 _ESCAPE_SEQUENCE = re.compile(r"\\(?:([\\nrt])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4}))")
 _SIMPLE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t"}

@@ -6,8 +6,12 @@ import asyncio
 import functools
 import os
 import threading
+import time
 
 __all__ = ["GroupCommit"]
+
+# The longest a leader waits for the writers of the previous batch to join its fsync.
+_MAX_GATHER = 0.002
 
 
 class _LoopWaiters:
@@ -38,12 +42,17 @@ class GroupCommit:
     def reset(self) -> None:
         """Forget all state; used after a fork, where a leader thread may not exist."""
         self._lock = threading.Lock()
+        # Wakes a gathering leader (see _gather).
+        self._gathered = threading.Condition(self._lock)
         # Followers each block on a lock of their own, which a leader releases
         # when their write is covered: no shared lock to queue for on waking.
         self._parked: list[tuple[int, threading.Lock]] = []
         self._written = 0
         self._synced = 0
         self._leading = False
+        # The writes that the last fsync covered, and how long it took.
+        self._batch = 1
+        self._fsync_seconds = 0.0
         # Writes numbered in (_lost_from, _lost_to] were covered by a failed
         # fsync: they may be lost (Linux may drop the dirty pages and report
         # the error once), so their writers get the error, even if a later
@@ -71,25 +80,41 @@ class GroupCommit:
     def ticket(self) -> int:
         """Count one write that was just handed to the OS and return its number."""
         with self._lock:
-            self._written += 1
-            return self._written
+            return self._count()
 
-    def sync(self, fd: int, ticket: int) -> None:
-        """Return once the write numbered ``ticket`` is on stable storage, or raise OSError."""
+    def _count(self) -> int:
+        self._written += 1
+        if self._leading and self._written - self._synced >= self._batch:
+            self._gathered.notify()
+        return self._written
+
+    def sync(self, fd: int, ticket: int | None = None) -> None:
+        """Return once write ``ticket`` is on stable storage, or raise OSError.
+
+        Without a ticket, count a write that was just handed to the OS first
+        (one lock round trip instead of two with ``ticket``).
+        """
         while True:
             with self._lock:
+                if ticket is None:
+                    ticket = self._count()
                 if self._lost(ticket):
                     raise self._lost_error()
                 if self._synced >= ticket:
                     return
                 if not self._leading:
                     self._leading = True
-                    target = self._written
+                    try:
+                        target = self._gather()
+                    except BaseException:
+                        self._hand_over()
+                        raise
                     break
                 parked = threading.Lock()
                 parked.acquire()
                 self._parked.append((ticket, parked))
             parked.acquire()
+        start = time.monotonic()
         try:
             os.fsync(fd)
             # Retired after this fsync started, they may hold lines up to the target.
@@ -105,6 +130,8 @@ class GroupCommit:
                 self._hand_over()
             raise
         with self._lock:
+            self._fsync_seconds = time.monotonic() - start
+            self._batch = target - self._synced
             self._synced = target
             self._hand_over()
 
@@ -114,6 +141,19 @@ class GroupCommit:
     def _lost_error(self) -> OSError:
         assert self._failure is not None
         return OSError(self._failure.errno, self._failure.strerror)
+
+    def _gather(self) -> int:
+        """Wait briefly for more writes to cover, then return the fsync's target."""
+        # The writers that the last fsync released are writing their next
+        # lines: wait a little for them. Otherwise this fsync covers only the
+        # leader's line, and their appends during it slow it down as well.
+        deadline = time.monotonic() + min(self._fsync_seconds, _MAX_GATHER)
+        while self._written - self._synced < self._batch:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._gathered.wait(remaining)
+        return self._written
 
     def _hand_over(self) -> None:
         """End this leader's turn and wake the followers it decided (called with the lock held)."""

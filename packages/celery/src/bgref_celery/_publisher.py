@@ -53,6 +53,16 @@ class Publisher:
         self._probe_executor = ThreadPoolExecutor(1, thread_name_prefix="broker-probe")
         self._probe_connection: Any = None
 
+    async def start(self) -> None:
+        """Do the slow first-use work before serving, then probe the broker once."""
+        # Celery finalizes the app and imports its task, backend and event modules
+        # on the first send: better at startup than inside somebody's request.
+        self._app.finalize(auto=True)
+        self._app.amqp.as_task_v2("warm-up", BATCH_TASK_NAME, args=([],))
+        _sender = self._app.amqp.send_task_message  # a cached property: built now
+        # Redis may be down at startup: the app serves anyway, healthz says 503.
+        await self.check()
+
     async def publish(self, message: str) -> None:
         """Queue ``message`` for a worker; raise ``BrokerUnavailable`` if Redis did not take it."""
         if self._down is not None:

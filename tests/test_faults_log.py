@@ -1,0 +1,121 @@
+"""Fault 5: the log turns unwritable, then writable again; requests are answered throughout."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bgref_compare import Impl, Stack, wait_until
+
+from ._helpers import token
+from ._stacks import RedisDatabases
+from .faults_helpers import (
+    Answer,
+    Burst,
+    Ledger,
+    burst_messages,
+    describe,
+    failures_naming,
+    retries_writes,
+    settle,
+    shared_fault_stack,
+    written,
+)
+
+pytestmark = pytest.mark.faults
+
+BATCH = 20
+# How long failed writes may take to show in the output, and retried ones to land.
+NOTICED = 20.0
+SETTLE = 60.0
+TRACEBACK = "Traceback (most recent call last)"
+
+
+@pytest.fixture
+def fault_stack(
+    request: pytest.FixtureRequest,
+    impl: Impl,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_databases: RedisDatabases | None,
+) -> Stack:
+    """The session's fault stack, running every process."""
+    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
+
+
+def _make_directory(log: Path) -> tuple[Path, Callable[[], None]]:
+    """The log path becomes a directory; the old log file is kept aside."""
+    aside = log.with_name(f"{log.name}.{token()[:8]}")
+    log.rename(aside)
+    log.mkdir()
+    return aside, log.rmdir
+
+
+def _remove_folder(log: Path) -> tuple[Path, Callable[[], None]]:
+    """The log's folder disappears (moved away with the old log in it)."""
+    folder = log.parent
+    gone = folder.with_name(f"{folder.name}.{token()[:8]}")
+    folder.rename(gone)
+    return gone / log.name, folder.mkdir
+
+
+BREAKAGES = {"the path is a directory": _make_directory, "the folder is gone": _remove_folder}
+
+
+def _answered(stack: Stack, label: str) -> list[Answer]:
+    answers = Burst(stack.base_url, burst_messages(label, BATCH), concurrency=4).start().join()
+    statuses = Counter(answer.status for answer in answers)
+    assert statuses == {200: BATCH}, f"{label}: {dict(statuses)}\n{describe(stack)}"
+    return answers
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_an_unwritable_log_is_reported_and_survived(
+    impl: Impl, fault_stack: Stack, breakage: str, request: pytest.FixtureRequest
+) -> None:
+    """Writes fail with a traceback naming the path; a broker retries them, others drop them."""
+    stack = fault_stack
+    log = stack.log_path
+    before = _answered(stack, "log-before")
+    assert wait_until(lambda: {a.message for a in before} <= set(written(log)), NOTICED)
+    failures = failures_naming(stack, log)
+    tracebacks = stack.output().count(TRACEBACK)
+
+    kept, repair = BREAKAGES[breakage](log)
+    try:
+        during = _answered(stack, "log-during")
+        # Each write fails, but for one that lands in the old file in the instant
+        # before the writer looks at the path again.
+        sent = {answer.message for answer in during}
+        assert wait_until(
+            lambda: failures_naming(stack, log) - failures + len(sent.intersection(written(kept)))
+            >= BATCH,
+            NOTICED,
+        ), f"failed writes not reported with the path {log}\n{describe(stack)}"
+    finally:
+        repair()
+    after = _answered(stack, "log-after")
+
+    answers = [*before, *during, *after]
+    if retries_writes(impl):
+        ledger = settle(stack, answers, SETTLE, paths=[kept])
+    else:
+        # The failed writes are gone for good; once the later messages are in,
+        # the log holds everything it will.
+        assert wait_until(lambda: {a.message for a in after} <= set(written(log)), NOTICED)
+        ledger = Ledger.of(answers, written(log, kept))
+    ledger.record(request, f"unwritable log: {breakage}")
+    reported = failures_naming(stack, log) - failures
+    request.node.user_properties.append(("failures_logged", reported))
+
+    assert stack.output().count(TRACEBACK) > tracebacks, "failures logged without a traceback"
+    ledger.check_consistent()
+    lost = {answer.message for answer in ledger.lost}
+    assert not lost & {a.message for a in [*before, *after]}, "lost while the log was writable"
+    if retries_writes(impl):
+        ledger.check_nothing_lost()
+    else:
+        # Dropped, but never silently: one reported failure per lost message.
+        assert reported >= len(lost), f"{len(lost)} lost, {reported} failures reported"

@@ -1,0 +1,40 @@
+"""Fault 6: web worker processes recycled under load (gunicorn --max-requests) lose nothing."""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from bgref_compare import Impl
+
+from ._stacks import StackFactory
+from .faults_helpers import Burst, burst_messages, describe, recycle_env, settle
+
+pytestmark = pytest.mark.faults
+
+BURST = 500
+MAX_REQUESTS = 50
+SETTLE = 60.0
+
+
+def test_recycled_web_workers_lose_nothing(
+    impl: Impl, stack_factory: StackFactory, request: pytest.FixtureRequest
+) -> None:
+    """A burst across several recycles: every acknowledged message is written once."""
+    env = recycle_env(impl, MAX_REQUESTS)
+    if env is None:
+        pytest.skip(f"{impl.id}'s server runs no worker processes to recycle")
+    stack = stack_factory({"LOG_DELAY_MS": "20", **env})
+    web = psutil.Process(stack["web"].pid)
+    first = {child.pid for child in web.children()}
+    # A new connection per request: a recycled process closes its idle ones.
+    answers = Burst(stack.base_url, burst_messages("recycle", BURST), keepalive=False)
+    answers = answers.start().join()
+    last = {child.pid for child in web.children()}
+    ledger = settle(stack, answers, SETTLE)
+    ledger.record(request, "worker recycling")
+    assert first and first.isdisjoint(last), (
+        f"no process was recycled: {sorted(first)} then {sorted(last)}\n{describe(stack)}"
+    )
+    ledger.check_consistent()
+    ledger.check_nothing_lost()
