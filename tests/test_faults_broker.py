@@ -45,9 +45,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 def broker(impl: Impl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """A password-protected Redis of the module's own, durable, so that it can be killed."""
     require_broker(impl)
-    with Broker(
-        tmp_path_factory.mktemp("broker"), password=PASSWORD, durable=True
-    ) as server:
+    with Broker(tmp_path_factory.mktemp("broker"), password=PASSWORD, durable=True) as server:
         yield server
 
 
@@ -58,9 +56,7 @@ def broker_stack(
     """A stack on the module's broker: 20 ms of work, orphaned messages back in seconds."""
     factory = StackFactory(impl, tmp_path_factory, None)
     try:
-        yield factory(
-            {"LOG_DELAY_MS": "20", **redelivery_env(impl, 4)}, redis_url=broker.url
-        )
+        yield factory({"LOG_DELAY_MS": "20", **redelivery_env(impl, 4)}, redis_url=broker.url)
     finally:
         factory.close()
 

@@ -90,8 +90,10 @@ def test_an_unwritable_log_is_reported_and_survived(
         # before the writer looks at the path again.
         sent = {answer.message for answer in during}
         assert wait_until(
-            lambda: failures_naming(stack, log) - failures + len(sent.intersection(written(kept)))
-            >= BATCH,
+            lambda: (
+                failures_naming(stack, log) - failures + len(sent.intersection(written(kept)))
+                >= BATCH
+            ),
             NOTICED,
         ), f"failed writes not reported with the path {log}\n{describe(stack)}"
     finally:

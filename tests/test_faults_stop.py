@@ -1,4 +1,4 @@
-"""Faults 1 and 2: a graceful stop loses nothing acknowledged; a crash loses only work in flight."""
+"""Faults 1 and 2: a graceful stop loses nothing acknowledged, a crash only the work in flight."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import pytest
 from bgref_compare import Impl, Stack
 
 from ._stacks import RedisDatabases
-from .faults_helpers import Burst, burst_messages, describe, require_worker, shared_fault_stack, settle
+from .faults_helpers import (
+    Burst,
+    burst_messages,
+    describe,
+    require_worker,
+    settle,
+    shared_fault_stack,
+)
 
 pytestmark = pytest.mark.faults
 
@@ -59,14 +66,16 @@ def test_sigterm_to_the_web_server_loses_nothing_acknowledged(
 def test_sigterm_to_the_worker_then_a_restart_loses_nothing(
     impl: Impl, fault_stack: Stack, request: pytest.FixtureRequest
 ) -> None:
-    """SIGTERM to the worker mid-burst, then a new worker: every acknowledged message is written."""
+    """SIGTERM to the worker mid-burst, then a new one: every acknowledged message is written."""
     name = require_worker(impl)
     stack = fault_stack
     burst = Burst(stack.base_url, burst_messages("sigterm-worker", BURST)).start()
     burst.wait_acknowledged(BURST // 4)
     worker = stack[name]
     worker.signal(signal.SIGTERM)
-    assert worker.wait(EXIT_DEADLINE) is not None, f"still running after SIGTERM\n{describe(stack)}"
+    assert worker.wait(EXIT_DEADLINE) is not None, (
+        f"still running after SIGTERM\n{describe(stack)}"
+    )
     # The web goes on acknowledging while no worker runs: the broker holds the work.
     answers = burst.join()
     stack.start_process(name)

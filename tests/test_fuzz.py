@@ -12,6 +12,7 @@ from schemathesis.schemas import APIOperation
 
 from bgref_compare import Stack
 
+from ._helpers import SEND, SETTLE_DEADLINE, wait_for_messages
 from ._openapi import DOCUMENT_PATH
 
 # Enough to cover each operation's boundaries (empty, 1,000 and 1,001 characters,
@@ -58,8 +59,10 @@ def test_answers_conform_to_the_document(
 
     Every default check of schemathesis applies: no server error, a documented
     status, media type, headers and body; valid data accepted and invalid data
-    refused; other methods answered 405 with an ``Allow`` header.
+    refused; other methods answered 405 with an ``Allow`` header. Every message
+    acknowledged along the way is written.
     """
+    acknowledged: list[str] = []
 
     # No deadline and no too_slow health check: a shared 2-core machine gives no
     # latency guarantee, and the request timeout catches a hung server. No example
@@ -75,5 +78,10 @@ def test_answers_conform_to_the_document(
     def check(case: Case[Any]) -> None:
         response = case.call(base_url=stack.base_url, timeout=REQUEST_TIMEOUT)
         case.validate_response(response)
+        message = (case.query or {}).get("message")
+        if operation.path == SEND and response.status_code == 200 and isinstance(message, str):
+            acknowledged.append(message)
 
     check()
+    # Waiting also keeps this test's writes from landing during the next test.
+    wait_for_messages(stack, acknowledged, SETTLE_DEADLINE)

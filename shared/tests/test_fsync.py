@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import linelog._groupcommit
 from linelog import LogWriteError, LogWriter, read_messages
 from linelog._groupcommit import GroupCommit
 
@@ -338,4 +339,58 @@ def test_a_lost_write_stays_lost_after_a_later_fsync(
     with pytest.raises(OSError, match="Input/output error"):
         group.sync(fd, group.ticket())
     assert group._lost_from == 0  # the ranges of both failures are kept
+    os.close(fd)
+
+
+class Interrupted(BaseException):
+    """Stands in for KeyboardInterrupt, which pytest would take for itself."""
+
+
+def test_leader_interrupted_while_gathering_hands_over(log_path: Path) -> None:
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    group.sync(fd, group.ticket())
+    group._fsync_seconds, group._batch = 1.0, 5  # the next leader gathers
+
+    class Raising:
+        def wait(self, timeout: float) -> bool:
+            raise Interrupted
+
+    real_gathered, group._gathered = group._gathered, Raising()  # type: ignore[assignment]
+    with pytest.raises(Interrupted):
+        group.sync(fd)
+    group._gathered = real_gathered
+    group._batch = 1
+    assert not group._leading
+    group.sync(fd)
+    os.close(fd)
+
+
+def test_leader_waits_for_the_writers_of_the_last_batch(
+    monkeypatch: pytest.MonkeyPatch, log_path: Path
+) -> None:
+    monkeypatch.setattr(linelog._groupcommit, "_MAX_GATHER", 30.0)
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    group.sync(fd, group.ticket())
+    group._fsync_seconds, group._batch = 30.0, 2
+    late = threading.Timer(0.05, group.ticket)
+    late.start()
+    start = time.monotonic()
+    group.sync(fd)  # waits for the late write, then covers both
+    assert time.monotonic() - start < 10
+    late.join()
+    assert group._batch == 2
+    os.close(fd)
+
+
+def test_leader_waits_only_briefly(log_path: Path) -> None:
+    group = GroupCommit()
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    group.sync(fd, group.ticket())
+    group._fsync_seconds, group._batch = 30.0, 32  # nobody else is coming
+    start = time.monotonic()
+    group.sync(fd)
+    assert time.monotonic() - start < 1
+    assert group._batch == 1
     os.close(fd)

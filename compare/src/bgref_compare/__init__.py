@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
-from ._compare import run_comparison
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
-from ._profile import PROFILES, Profile
 from ._redis import RedisServer, redis_server_binary, redis_service
-from ._report import write_report
-from ._results import Results, load_results
 from ._stack import Stack, StackError
 from .registry import IMPL_IDS, IMPLS, Impl, Process, get
+
+if TYPE_CHECKING:
+    from ._compare import run_comparison
+    from ._profile import PROFILES, Profile
+    from ._report import write_report
+    from ._results import Results, load_results
+
+# The comparison's modules (psutil, the report) load on first use: every
+# load-generator process imports this package too, and should start fast.
+_LAZY = {
+    "run_comparison": "._compare",
+    "PROFILES": "._profile",
+    "Profile": "._profile",
+    "write_report": "._report",
+    "Results": "._results",
+    "load_results": "._results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
 
 __all__ = [
     "IMPLS",

@@ -269,8 +269,15 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
 # --- scenario 2: slow work -----------------------------------------------------------------
 
 
-def _saturating(label: str, path: str, seconds: float, profile: Profile) -> Phase:
-    """A closed loop that keeps the implementation's workers busy with a bounded backlog."""
+def _saturating(
+    label: str, path: str, seconds: float, profile: Profile, *, floor: int = 64
+) -> Phase:
+    """A closed loop that keeps the implementation's workers busy with a bounded backlog.
+
+    The cap starts at ``floor`` messages and follows the completion rate (four
+    work times' worth of it), so that it grows about fourfold every quarter
+    second until the implementation, not the cap, is the limit.
+    """
     return Phase(
         label,
         path,
@@ -278,7 +285,7 @@ def _saturating(label: str, path: str, seconds: float, profile: Profile) -> Phas
         profile.concurrency,
         writes=True,
         drain=True,
-        max_backlog=32,
+        max_backlog=floor,
         backlog_seconds=4 * profile.delay_ms / 1000,
     )
 
@@ -351,7 +358,9 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
 
 def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[Run]:
     """Keep ``workers`` workers saturated with slow work; measure the messages they complete."""
-    phase = _saturating("scale", SEND_PATH, profile.scale_seconds, profile)
+    # A small floor: one Celery worker does 1000/delay messages per second and
+    # must drain whatever the cap let in.
+    phase = _saturating("scale", SEND_PATH, profile.scale_seconds, profile, floor=24)
     spec = LoadSpec(
         "",
         0,

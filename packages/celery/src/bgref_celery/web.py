@@ -36,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="send-message (Celery)", lifespan=lifespan)
 
-    @app.post("/send-message/")
+    @app.post(
+        "/send-message/",
+        responses={503: {"description": "Redis is unavailable: nothing was acknowledged"}},
+    )
     async def send_message(message: Message) -> dict[str, str]:
         """Queue the message for a Celery worker; answer once Redis holds it."""
         try:
@@ -51,7 +54,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         del message
         return _RECEIVED
 
-    @app.get("/healthz", response_model=None)
+    @app.get(
+        "/healthz",
+        response_model=None,
+        responses={503: {"description": "Redis is not answering"}},
+    )
     async def healthz() -> dict[str, str] | JSONResponse:
         """Answer 200 when Redis answers a ping, else 503."""
         reason = await publisher.check()
