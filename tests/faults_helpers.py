@@ -32,6 +32,7 @@ __all__ = [
     "RedisReplyError",
     "broker_idle",
     "burst_messages",
+    "busy_pool_process",
     "describe",
     "failures_naming",
     "listening_addresses",
@@ -44,7 +45,6 @@ __all__ = [
     "retries_writes",
     "settle",
     "shared_fault_stack",
-    "wait_written",
     "written",
 ]
 
@@ -286,15 +286,6 @@ def written(*paths: Path) -> list[str]:
     return messages
 
 
-def wait_written(
-    stack: Stack, messages: Iterable[str], timeout: float, *, paths: Sequence[Path] = ()
-) -> bool:
-    """Wait until every one of ``messages`` is in the stack's log (or in ``paths``)."""
-    want = set(messages)
-    files = (stack.log_path, *paths)
-    return wait_until(lambda: want <= set(written(*files)), timeout, interval=0.1)
-
-
 def settle(
     stack: Stack, answers: Sequence[Answer], timeout: float, *, paths: Sequence[Path] = ()
 ) -> Ledger:
@@ -358,7 +349,9 @@ def shared_fault_stack(
             log_path=workdir / "logs" / "log.txt",
         )
         request.config.stash[_FAULT_STACK] = stack
-        request.config.add_cleanup(stack.stop)
+        # A finalizer of the session runs before those of the session's fixtures,
+        # so the stack stops while its Redis still runs.
+        request.session.addfinalizer(stack.stop)
         stack.start()
     else:
         for spec in impl.processes:
@@ -428,6 +421,31 @@ def pool_children(worker: ManagedProcess) -> list[int]:
     return children
 
 
+def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> tuple[int, bool]:
+    """A pool process that is mid-task, and True; or, if none is seen in time, any and False.
+
+    Mid-task means asleep in the simulated work (``time.sleep``), which Linux
+    shows as a nanosleep in ``/proc/<pid>/wchan``.
+    """
+    children = pool_children(worker)
+    busy: list[int] = []
+
+    def sleeping() -> bool:
+        for pid in children:
+            try:
+                wchan = Path(f"/proc/{pid}/wchan").read_text()
+            except OSError:
+                continue
+            if "nanosleep" in wchan:
+                busy.append(pid)
+                return True
+        return False
+
+    if wait_until(sleeping, timeout, interval=0.002):
+        return busy[0], True
+    return children[0], False
+
+
 def listening_addresses(pid: int) -> set[str]:
     """The IP addresses on which process ``pid`` accepts TCP connections."""
     return {
@@ -454,10 +472,12 @@ def redis_call(url: str, *command: str | bytes, timeout: float = 5.0) -> object:
     database = parts.path.strip("/")
     if database:
         setup.append(("SELECT", database))
-    with socket.create_connection(
-        (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
-    ) as sock:
-        stream = sock.makefile("rb")
+    with (
+        socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
+        ) as sock,
+        sock.makefile("rb") as stream,
+    ):
         for step in (*setup, command):
             sock.sendall(_encode(step))
             reply = _read_reply(stream)
@@ -499,7 +519,9 @@ class Broker(RedisServer):
     killed and restarted server still holds every message it took.
     """
 
-    def __init__(self, workdir: Path, *, password: str | None = None, durable: bool = False):
+    def __init__(
+        self, workdir: Path, *, password: str | None = None, durable: bool = False
+    ) -> None:
         super().__init__(workdir)
         extra: list[str] = []
         if password is not None:
@@ -514,6 +536,10 @@ class Broker(RedisServer):
             env=self.process.env,
             output=self.process.output_path,
         )
+
+    def __enter__(self) -> Broker:
+        self.start()
+        return self
 
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING (authenticated)."""

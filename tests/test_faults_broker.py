@@ -39,6 +39,8 @@ RECOVERY = 20.0
 SETTLE = 60.0
 PASSWORD = "s3cret pass/word"  # a space and a slash: the URL must quote it
 LOOPBACK = {"127.0.0.1", "::1"}
+# The queue that the workers consume, as kombu names it in Redis.
+QUEUE = "celery"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def broker_stack(
 
 
 @pytest.fixture
-def stack(broker_stack: Stack, request: pytest.FixtureRequest) -> Stack:
+def fault_stack(broker_stack: Stack, request: pytest.FixtureRequest) -> Stack:
     """The module's stack, shown in the report of a failing test."""
     request.node.stash.setdefault(STACKS, []).append(broker_stack)
     return broker_stack
@@ -96,9 +98,10 @@ def _recovered(stack: Stack) -> None:
 
 
 def test_the_broker_can_require_a_password(
-    stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
 ) -> None:
     """REDIS_URL with a password works, on a broker that refuses clients without one."""
+    stack = fault_stack
     with pytest.raises(RedisReplyError, match="NOAUTH"):
         redis_call(f"redis://127.0.0.1:{broker.port}/0", "LLEN", "celery")
     answers = _all_acknowledged(stack, "password", 20)
@@ -123,10 +126,13 @@ def test_the_private_redis_listens_on_loopback_only(
 
 
 def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
-    stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
 ) -> None:
     """Redis killed: 503 within 3 s; restarted: the service recovers, nothing acknowledged lost."""
+    stack = fault_stack
     before = _all_acknowledged(stack, "broker-killed-before", BEFORE)
+    # Work still queued when Redis dies survives only in its append-only file.
+    queued = redis_call(broker.url, "LLEN", QUEUE)
     broker.kill()
     during = _refused_quickly(stack, "broker-killed-during")
     broker.restart()
@@ -134,15 +140,17 @@ def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
     after = _all_acknowledged(stack, "broker-killed-after", AFTER)
     ledger = settle(stack, [*before, *during, *after], SETTLE)
     ledger.record(request, "broker killed")
+    request.node.user_properties.append(("queued_at_kill", queued))
     # Messages the worker held when Redis died come back: at-least-once.
     ledger.check_consistent(duplicates=True)
     ledger.check_nothing_lost()
 
 
 def test_a_frozen_broker_gets_503s_then_recovers_and_loses_nothing(
-    stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
 ) -> None:
     """Redis frozen (SIGSTOP): 503 within 3 s, never a hang; thawed: nothing acknowledged lost."""
+    stack = fault_stack
     before = _all_acknowledged(stack, "broker-frozen-before", BEFORE)
     broker.pause()
     try:

@@ -14,8 +14,8 @@ from ._stacks import RedisDatabases
 from .faults_helpers import (
     Burst,
     burst_messages,
+    busy_pool_process,
     describe,
-    pool_children,
     require_worker,
     settle,
     shared_fault_stack,
@@ -88,14 +88,15 @@ def test_a_killed_pool_process_loses_nothing(
     """SIGKILL of one pool process mid-task: the worker replaces it and nothing is lost."""
     name = require_worker(impl)
     stack = fault_stack
-    children = pool_children(stack[name])
     messages = burst_messages("sigkill-pool", BURST)
     burst = Burst(stack.base_url, messages).start()
     _busy(stack, messages)
-    os.kill(children[0], signal.SIGKILL)
+    pid, mid_task = busy_pool_process(stack[name])
+    os.kill(pid, signal.SIGKILL)
     answers = burst.join()
     ledger = settle(stack, answers, SETTLE)
     ledger.record(request, "pool process SIGKILL")
+    request.node.user_properties.append(("mid_task", mid_task))
     assert stack[name].running, f"the worker died with its pool process\n{describe(stack)}"
     ledger.check_consistent(duplicates=True)
     ledger.check_nothing_lost()

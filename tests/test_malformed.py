@@ -275,11 +275,16 @@ def exchange(port: int, data: bytes, timeout: float = ANSWER_TIMEOUT) -> Answer:
 
 
 def _process_tree(stack: Stack) -> set[int]:
+    # A crashed process (or a replaced gunicorn worker) changes this set, even
+    # when a supervisor has already started another one and the stack answers.
     pids = set()
     for proc in stack.processes.values():
-        root = psutil.Process(proc.pid)
-        pids.add(root.pid)
-        pids.update(child.pid for child in root.children(recursive=True))
+        try:
+            root = psutil.Process(proc.pid)
+            pids.add(root.pid)
+            pids.update(child.pid for child in root.children(recursive=True))
+        except psutil.NoSuchProcess:
+            continue
     return pids
 
 
@@ -342,14 +347,10 @@ def test_malformed_request(
         # (shown by `pytest -rP`).
         print(f"{case.name}: {answer.status}")
         assert answer.status < 500, f"server error: {answer}"
-        accepted = answer.status == 200 and case.expect in (
-            Expect.ACCEPTED,
-            Expect.REFUSED_OR_ACCEPTED,
-        )
-        refused = 400 <= answer.status < 500 and case.expect in (
-            Expect.REFUSED,
-            Expect.REFUSED_OR_ACCEPTED,
-        )
+        may_accept = case.expect in (Expect.ACCEPTED, Expect.REFUSED_OR_ACCEPTED)
+        may_refuse = case.expect in (Expect.REFUSED, Expect.REFUSED_OR_ACCEPTED)
+        accepted = may_accept and answer.status == 200
+        refused = may_refuse and 400 <= answer.status < 500
         if case.expect is Expect.INVALID:
             assert answer.status == 422, f"expected {case.expect.value}, got {answer}"
             response = answer.as_response()

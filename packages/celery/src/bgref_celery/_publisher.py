@@ -71,7 +71,11 @@ class Publisher:
         future: asyncio.Future[None] = loop.create_future()
         self._pending.append((message, future))
         if len(self._pending) == 1:
-            loop.call_soon(self._flush)
+            import os  # EXPERIMENT
+            if os.environ.get("EXP_ADAPT"):
+                loop.call_soon(self._maybe_flush, 1, 0)
+            else:
+                loop.call_soon(self._flush)
         await future
 
     async def check(self) -> str | None:
@@ -92,6 +96,13 @@ class Publisher:
         self._reset_producer()
         self._probe_executor.submit(self._close_probe_connection)
         self._probe_executor.shutdown(wait=False)
+
+    def _maybe_flush(self, seen: int, waited: int) -> None:
+        n = len(self._pending)
+        if n > seen and n < MAX_BATCH and waited < 8:
+            asyncio.get_running_loop().call_soon(self._maybe_flush, n, waited + 1)
+            return
+        self._flush()
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
