@@ -64,8 +64,13 @@ def broker_stack(
 
 
 @pytest.fixture
-def fault_stack(broker_stack: Stack, request: pytest.FixtureRequest) -> Stack:
-    """The module's stack, shown in the report of a failing test."""
+def fault_stack(broker_stack: Stack, broker: Broker, request: pytest.FixtureRequest) -> Stack:
+    """The module's stack, every process running, shown in the report of a failing test."""
+    if not broker.process.running:  # a test before this one failed
+        broker.restart()
+    for name, proc in broker_stack.processes.items():
+        if not proc.running:  # a test before this one failed
+            broker_stack.start_process(name)
     request.node.stash.setdefault(STACKS, []).append(broker_stack)
     return broker_stack
 
@@ -92,9 +97,12 @@ def _refused_quickly(stack: Stack, label: str) -> list[Answer]:
 
 
 def _recovered(stack: Stack) -> None:
+    """The service answers again, with every process it had: none was restarted."""
     assert wait_until(stack.healthy, RECOVERY, 0.2), (
         f"not healthy {RECOVERY} s after the broker came back\n{describe(stack)}"
     )
+    exited = [name for name, proc in stack.processes.items() if not proc.running]
+    assert not exited, f"{exited} exited while the broker was away\n{describe(stack)}"
 
 
 def test_the_broker_can_require_a_password(

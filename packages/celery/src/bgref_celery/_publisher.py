@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 # At most this many messages ride in one task: enough to spread Celery's fixed
 # cost per task thin, few enough that a worker killed mid-task redoes little.
 MAX_BATCH = 32
+# How many loop iterations a group may wait for more messages before it is sent.
+_MAX_ROUNDS = 8
 # How often an unavailable broker is probed until it answers again.
 _PROBE_INTERVAL = 0.5
 
@@ -30,13 +32,16 @@ class BrokerUnavailable(Exception):
 class Publisher:
     """Sends the messages of concurrent requests to Celery, grouped, from the event loop.
 
-    Each request adds its message and awaits a future; one callback on the next
-    loop iteration publishes everything that arrived meanwhile as
-    ``write_messages`` tasks (up to ``MAX_BATCH`` messages each) in one Redis
-    pipeline, then resolves the futures. The pipeline runs on the event loop, so
-    no request waits for a thread; the socket timeout bounds it when Redis stops
-    answering. After a failure every request is refused at once (503) until a
-    probe, run in a thread, finds the broker again.
+    Each request adds its message and awaits a future. A callback publishes
+    everything that arrived as ``write_messages`` tasks (up to ``MAX_BATCH``
+    messages each) in one Redis pipeline, then resolves the futures. It runs on
+    the next loop iteration, or a few later while messages keep arriving: Celery
+    costs about the same per task whatever its size, mostly in the worker.
+
+    The pipeline runs on the event loop, so no request waits for a thread; the
+    socket timeout bounds it when Redis stops answering. After a failure every
+    request is refused at once (503) until a probe, run in a thread, finds the
+    broker again.
     """
 
     def __init__(self, celery_app: Any, transport_options: dict[str, Any]) -> None:
@@ -71,11 +76,7 @@ class Publisher:
         future: asyncio.Future[None] = loop.create_future()
         self._pending.append((message, future))
         if len(self._pending) == 1:
-            import os  # EXPERIMENT
-            if os.environ.get("EXP_ADAPT"):
-                loop.call_soon(self._maybe_flush, 1, 0)
-            else:
-                loop.call_soon(self._flush)
+            loop.call_soon(self._flush_when_settled, 1, 0)
         await future
 
     async def check(self) -> str | None:
@@ -97,12 +98,14 @@ class Publisher:
         self._probe_executor.submit(self._close_probe_connection)
         self._probe_executor.shutdown(wait=False)
 
-    def _maybe_flush(self, seen: int, waited: int) -> None:
-        n = len(self._pending)
-        if n > seen and n < MAX_BATCH and waited < 8:
-            asyncio.get_running_loop().call_soon(self._maybe_flush, n, waited + 1)
-            return
-        self._flush()
+    def _flush_when_settled(self, seen: int, rounds: int) -> None:
+        # While the last loop iteration brought more messages, wait one more: a
+        # busy server then sends fewer, fuller tasks, and an idle one sends at once.
+        pending = len(self._pending)
+        if seen < pending < MAX_BATCH and rounds < _MAX_ROUNDS:
+            asyncio.get_running_loop().call_soon(self._flush_when_settled, pending, rounds + 1)
+        else:
+            self._flush()
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []

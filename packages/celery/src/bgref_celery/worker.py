@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ._app import make_celery
@@ -12,11 +13,8 @@ __all__ = ["app", "write_message", "write_messages"]
 
 app: Any = make_celery(Settings.from_env())
 
-import logging, os  # EXPERIMENT
-if os.environ.get("EXP_QUIET"):
-    from celery.signals import after_setup_logger
-    def _quiet(**_):
-        logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
-        logging.getLogger("celery.worker.strategy").setLevel(logging.WARNING)
-    after_setup_logger.connect(_quiet, weak=False)
-    _quiet()
+# The worker runs at INFO so that its "ready." banner shows, and at INFO Celery
+# logs two lines for every task it receives and finishes: a good part of what a
+# small task costs. Failures still show (errors, with their tracebacks).
+for _name in ("celery.app.trace", "celery.worker.strategy"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
