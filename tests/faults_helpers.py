@@ -8,16 +8,16 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 import psutil
 import pytest
 
-from bgref_compare import Impl, ManagedProcess, RedisServer, Stack, wait_until
+from bgref_compare import Impl, ManagedProcess, Stack, wait_until
 from linelog import read_messages
 
 from ._helpers import SEND, message_query, output_tail, token
@@ -26,7 +26,6 @@ from ._stacks import STACKS, RedisDatabases
 __all__ = [
     "NO_ANSWER",
     "Answer",
-    "Broker",
     "Burst",
     "Ledger",
     "RedisReplyError",
@@ -42,7 +41,6 @@ __all__ = [
     "redis_call",
     "require_broker",
     "require_worker",
-    "retries_writes",
     "settle",
     "shared_fault_stack",
     "written",
@@ -378,8 +376,9 @@ def require_worker(impl: Impl) -> str:
 
 def redelivery_env(impl: Impl, seconds: float) -> dict[str, str]:
     """The environment that makes unacknowledged broker messages come back after ``seconds``."""
-    name: str = getattr(impl, "visibility_timeout_env", "BGREF_VISIBILITY_TIMEOUT")
-    return {name: f"{seconds:g}"}
+    if impl.visibility_timeout_env is None:
+        return {}
+    return {impl.visibility_timeout_env: f"{seconds:g}"}
 
 
 def failures_naming(stack: Stack, path: Path) -> int:
@@ -388,26 +387,11 @@ def failures_naming(stack: Stack, path: Path) -> int:
     return stack.output().count(f"cannot write log file {str(path)!r}")
 
 
-def retries_writes(impl: Impl) -> bool:
-    """Whether a failed write is retried until it succeeds, rather than logged and dropped."""
-    # The registry may grow a field for this; until then a durable queue is what retries.
-    return bool(getattr(impl, "retries_writes", impl.needs_redis))
-
-
 def recycle_env(impl: Impl, max_requests: int) -> dict[str, str] | None:
-    """The environment that makes the web server recycle its processes, or None if it cannot.
-
-    Gunicorn reads extra command-line flags from ``GUNICORN_CMD_ARGS``.
-    """
-    declared: Mapping[str, str] | None = getattr(impl, "recycle_env", None)
-    if declared is not None:
-        return {name: value.format(n=max_requests) for name, value in declared.items()}
-    if any("gunicorn" in arg for arg in impl.web.argv):
-        jitter = max(1, max_requests // 5)
-        return {
-            "GUNICORN_CMD_ARGS": f"--max-requests {max_requests} --max-requests-jitter {jitter}"
-        }
-    return None
+    """The environment that makes the web server recycle its processes, or None if it cannot."""
+    if impl.recycle_env is None:
+        return None
+    return {name: value.format(n=max_requests) for name, value in impl.recycle_env.items()}
 
 
 def pool_children(worker: ManagedProcess) -> list[int]:
@@ -510,52 +494,6 @@ def _read_reply(stream: io.BufferedReader) -> object:
         size = int(rest)
         return None if size < 0 else [_read_reply(stream) for _ in range(size)]
     raise RedisReplyError(f"unexpected reply {line!r}")
-
-
-class Broker(RedisServer):
-    """A private ``redis-server`` with what a fault needs: a password, a durable queue.
-
-    ``durable`` turns on the append-only file with an fsync per write, so that a
-    killed and restarted server still holds every message it took.
-    """
-
-    def __init__(
-        self, workdir: Path, *, password: str | None = None, durable: bool = False
-    ) -> None:
-        super().__init__(workdir)
-        extra: list[str] = []
-        if password is not None:
-            extra += ["--requirepass", password]
-            self.url = f"redis://:{quote(password, safe='')}@127.0.0.1:{self.port}/0"
-        if durable:
-            extra += ["--appendonly", "yes", "--appendfsync", "always"]
-        # Later options override earlier ones on redis-server's command line.
-        self.process = ManagedProcess(
-            "redis",
-            (*self.process.argv, *extra),
-            env=self.process.env,
-            output=self.process.output_path,
-        )
-
-    def __enter__(self) -> Broker:
-        self.start()
-        return self
-
-    def start(self, timeout: float = 10.0) -> None:
-        """Start the server and wait until it answers PING (authenticated)."""
-        self.process.start()
-
-        def answers() -> bool:
-            try:
-                return redis_call(self.url, "PING", timeout=0.5) == "PONG"
-            except (OSError, RedisReplyError):
-                return False
-
-        if not wait_until(lambda: answers() or not self.process.running, timeout):
-            self.stop()
-            raise RuntimeError(f"redis-server did not start:\n{self.process.output()}")
-        if not self.process.running:
-            raise RuntimeError(f"redis-server exited:\n{self.process.output()}")
 
 
 def describe(stack: Stack) -> str:

@@ -14,7 +14,6 @@ from ._stacks import STACKS, StackFactory
 from .faults_helpers import (
     NO_ANSWER,
     Answer,
-    Broker,
     Burst,
     RedisReplyError,
     burst_messages,
@@ -44,16 +43,16 @@ QUEUE = "celery"
 
 
 @pytest.fixture(scope="module")
-def broker(impl: Impl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+def broker(impl: Impl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A password-protected Redis of the module's own, durable, so that it can be killed."""
     require_broker(impl)
-    with Broker(tmp_path_factory.mktemp("broker"), password=PASSWORD, durable=True) as server:
+    with RedisServer(tmp_path_factory.mktemp("broker"), password=PASSWORD, durable=True) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def broker_stack(
-    impl: Impl, broker: Broker, tmp_path_factory: pytest.TempPathFactory
+    impl: Impl, broker: RedisServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """A stack on the module's broker: 20 ms of work, orphaned messages back in seconds."""
     factory = StackFactory(impl, tmp_path_factory, None)
@@ -64,7 +63,7 @@ def broker_stack(
 
 
 @pytest.fixture
-def fault_stack(broker_stack: Stack, broker: Broker, request: pytest.FixtureRequest) -> Stack:
+def fault_stack(broker_stack: Stack, broker: RedisServer, request: pytest.FixtureRequest) -> Stack:
     """The module's stack, every process running, shown in the report of a failing test."""
     if not broker.process.running:  # a test before this one failed
         broker.restart()
@@ -106,7 +105,7 @@ def _recovered(stack: Stack) -> None:
 
 
 def test_the_broker_can_require_a_password(
-    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: RedisServer, request: pytest.FixtureRequest
 ) -> None:
     """REDIS_URL with a password works, on a broker that refuses clients without one."""
     stack = fault_stack
@@ -134,7 +133,7 @@ def test_the_private_redis_listens_on_loopback_only(
 
 
 def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
-    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: RedisServer, request: pytest.FixtureRequest
 ) -> None:
     """Redis killed: 503 within 3 s; restarted: the service recovers, nothing acknowledged lost."""
     stack = fault_stack
@@ -155,7 +154,7 @@ def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
 
 
 def test_a_frozen_broker_gets_503s_then_recovers_and_loses_nothing(
-    fault_stack: Stack, broker: Broker, request: pytest.FixtureRequest
+    fault_stack: Stack, broker: RedisServer, request: pytest.FixtureRequest
 ) -> None:
     """Redis frozen (SIGSTOP): 503 within 3 s, never a hang; thawed: nothing acknowledged lost."""
     stack = fault_stack

@@ -19,7 +19,6 @@ from .faults_helpers import (
     burst_messages,
     describe,
     failures_naming,
-    retries_writes,
     settle,
     shared_fault_stack,
     written,
@@ -101,7 +100,7 @@ def test_an_unwritable_log_is_reported_and_survived(
     after = _answered(stack, "log-after")
 
     answers = [*before, *during, *after]
-    if retries_writes(impl):
+    if impl.retries_writes:
         ledger = settle(stack, answers, SETTLE, paths=[kept])
     else:
         # The failed writes are gone for good; once the later messages are in,
@@ -116,7 +115,7 @@ def test_an_unwritable_log_is_reported_and_survived(
     ledger.check_consistent()
     lost = {answer.message for answer in ledger.lost}
     assert not lost & {a.message for a in [*before, *after]}, "lost while the log was writable"
-    if retries_writes(impl):
+    if impl.retries_writes:
         ledger.check_nothing_lost()
     else:
         # Dropped, but never silently: one reported failure per lost message.

@@ -10,6 +10,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 from ._polling import wait_until
 from ._ports import free_port
@@ -35,11 +36,22 @@ def redis_server_binary() -> str:
     return str(binary)
 
 
-def _answers_ping(port: int) -> bool:
+def _answers_ping(port: int, password: str | None) -> bool:
+    request = b"PING\r\n"
+    if password is not None:
+        # A RESP array, not an inline command: the password may hold spaces.
+        secret = password.encode()
+        request = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret) + request
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(64).startswith(b"+PONG")
+            sock.sendall(request)
+            answer = b""
+            while answer.count(b"\r\n") < (1 if password is None else 2):
+                chunk = sock.recv(64)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer.endswith(b"+PONG\r\n")
     except OSError:
         return False
 
@@ -48,13 +60,24 @@ class RedisServer:
     """A ``redis-server`` on a free loopback port, with no persistence.
 
     It can be killed, paused (SIGSTOP) and started again on the same port,
-    which is what the fault scenarios need.
+    which is what the fault scenarios need. ``password`` turns on AUTH;
+    ``durable`` keeps an append-only file with an fsync per write, so that a
+    killed and restarted server still holds every message it took.
     """
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        *,
+        password: str | None = None,
+        durable: bool = False,
+    ) -> None:
         self.port = port or free_port()
         self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        auth = "" if password is None else f":{quote(password, safe='')}@"
+        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
         argv = (
             redis_server_binary(),
             "--port",
@@ -67,9 +90,12 @@ class RedisServer:
             "--save",
             "",
             "--appendonly",
-            "no",
+            "yes" if durable else "no",
+            "--appendfsync",
+            "always",
             "--dir",
             str(workdir),
+            *(() if password is None else ("--requirepass", password)),
         )
         self.process = ManagedProcess(
             "redis", argv, env=dict(os.environ), output=workdir / f"redis-{self.port}.log"
@@ -78,7 +104,9 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
         self.process.start()
-        if not wait_until(lambda: _answers_ping(self.port) or not self.process.running, timeout):
+        if not wait_until(
+            lambda: _answers_ping(self.port, self.password) or not self.process.running, timeout
+        ):
             self.stop()
             raise RuntimeError(f"redis-server did not start:\n{self.process.output()}")
         if not self.process.running:

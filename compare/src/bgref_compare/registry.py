@@ -61,6 +61,15 @@ class Impl:
     # The environment variable that sets how many background workers run
     # (pool threads, worker processes); None if the approach has no such knob.
     workers_env: str | None = None
+    # A failed background write is retried until it succeeds (a durable queue),
+    # rather than logged and dropped.
+    retries_writes: bool = False
+    # The environment variable that sets, in seconds, how soon a message taken by
+    # a worker that died comes back to the queue; None without a broker.
+    visibility_timeout_env: str | None = None
+    # Environment that makes the web server recycle its worker processes after
+    # ``{n}`` requests; None if the server has no such setting.
+    recycle_env: dict[str, str] | None = None
     # Extra routes outside the contract, for the comparison's pitfall lab:
     # variant name -> path answering like /send-message/.
     variants: dict[str, str] = field(default_factory=dict)
@@ -112,6 +121,8 @@ IMPLS: tuple[Impl, ...] = (
             ),
         ),
         workers_env="BGREF_WORKERS",
+        # Gunicorn reads extra command-line flags from GUNICORN_CMD_ARGS.
+        recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
     ),
     Impl(
         id="celery",
@@ -140,6 +151,8 @@ IMPLS: tuple[Impl, ...] = (
         needs_redis=True,
         survives_web_crash=True,
         workers_env="BGREF_WORKERS",
+        retries_writes=True,
+        visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
     ),
 )
 
