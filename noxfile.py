@@ -31,7 +31,7 @@ IMPLS: list[str] = list(registry.IMPL_IDS)
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "writer", "contract"]
+nox.options.sessions = ["lint", "typecheck", "writer", "contract", "compare_smoke"]
 
 
 def _sync(session: nox.Session, *args: str) -> None:
@@ -94,6 +94,25 @@ def contract(session: nox.Session, impl: str) -> None:
         *("--group", "test", "--group", "fuzz"),
     )
     session.run("pytest", "tests", f"--impl={impl}", *session.posargs)
+
+
+@nox.session(default=False)
+def compare(session: nox.Session) -> None:
+    """Run every implementation through the comparison; writes compare/results/ (-- --quick)."""
+    _sync(session, "--all-packages", "--all-extras")
+    session.run("python", "-m", "bgref_compare", "compare", *session.posargs)
+
+
+@nox.session
+def compare_smoke(session: nox.Session) -> None:
+    """Test the harness, then run every scenario and the report in tiny sizes."""
+    _sync(session, "--all-packages", "--all-extras", "--group", "test")
+    session.run("pytest", "compare/tests", *session.posargs)
+    out = Path(session.create_tmp()) / "smoke-results"
+    # --plain: line-by-line progress that reads well in a CI log.
+    session.run(
+        "python", "-m", "bgref_compare", "compare", "--smoke", "--plain", "--out", str(out)
+    )
 
 
 @nox.session(default=False)

@@ -143,14 +143,19 @@ def summary_rows(results: Results) -> list[list[str]]:
 SUMMARY_HEADERS = [
     "implementation",
     "ratio",
-    "send rps",
-    "baseline rps",
+    "send/s",
+    "base/s",
     "p99 ms",
-    "slow capacity/s",
-    "completion p99 ms (below)",
-    "peak RSS MB (above)",
+    "cap/s",
+    "done p99",
+    "RSS MB",
     "lost/dup",
 ]
+SUMMARY_NOTE = (
+    "ratio: send-message rps / baseline rps; p99: response latency at full throughput; "
+    "cap/s: messages completed per second with the simulated work; done p99: completion "
+    "latency (ms) below that capacity; RSS: peak above it; lost/dup: over every run."
+)
 
 
 def print_summary(results: Results, *, plain: bool = False) -> None:
@@ -159,6 +164,7 @@ def print_summary(results: Results, *, plain: bool = False) -> None:
     try:
         if plain:
             raise ImportError
+        from rich import box
         from rich.console import Console
         from rich.table import Table
     except ImportError:
@@ -166,10 +172,16 @@ def print_summary(results: Results, *, plain: bool = False) -> None:
         print("  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADERS, widths, strict=True)))
         for row in rows:
             print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+        print(SUMMARY_NOTE)
         return
-    table = Table(title="send-message: what each approach costs")
+    table = Table(
+        title="send-message: what each approach costs", box=box.SIMPLE, caption=SUMMARY_NOTE
+    )
     for i, header in enumerate(SUMMARY_HEADERS):
-        table.add_column(header, justify="left" if i == 0 else "right")
+        table.add_column(header, justify="left" if i == 0 else "right", no_wrap=True)
     for row in rows:
         table.add_row(*row)
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)  # a log file or a pipe: no reason to squeeze
+    console.print(table)

@@ -188,6 +188,8 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
     # 3. Background tasks keep the API responsive.
     task_p99 = def_task.latency(def_task.below, "p99")
     blocking_p99 = blocking.latency(blocking.below, "p99")
+    above_p99 = def_task.latency(def_task.above, "p99")
+    answers = "still answers fast" if above_p99 is not None and above_p99 < delay else "answers"
     holds = None
     if task_p99 is not None:
         holds = task_p99 < delay
@@ -198,8 +200,8 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
             f"With {fmt(delay)} ms of work below capacity, the `def` task answered with p99 "
             f"{ms(task_p99)}, the `async def` task that awaits with p99 "
             f"{ms(default.latency(default.below, 'p99'))}; an `async def` task that blocks "
-            f"with p99 {ms(blocking_p99)}. Above capacity the `def` task still answers fast "
-            f"(p99 {ms(def_task.latency(def_task.above, 'p99'))}) but its backlog grows "
+            f"with p99 {ms(blocking_p99)}. Above capacity the `def` task {answers} "
+            f"(p99 {ms(above_p99)}) and its backlog grows "
             f"without bound: {fmt(def_task.above.get('backlog_max') if def_task.above else None)}"
             " messages at the peak, and "
             f"{ms(def_task.completion(def_task.above, 'p99'))} from request to log line (p99).",

@@ -126,6 +126,8 @@ class LoadRunner:
         self._cap_phase: Phase | None = None
         self._writes = False
         self._running = True
+        # Closed-loop connections kept open from one phase to the next.
+        self._spare: list[Connection] = []
 
     def _new(self, intended: float) -> int:
         seq = len(self.status)
@@ -152,8 +154,20 @@ class LoadRunner:
     def _backlog(self) -> int:
         return self.acked_writes - len(self.tail.seen) if self.tail is not None else 0
 
+    def _take_spare(self) -> Connection | None:
+        now = time.perf_counter()
+        while self._spare:
+            conn = self._spare.pop()
+            # An idle connection may be closed by the server at any moment; a
+            # fresh one costs less than a request lost to that race.
+            if not conn.closed and now - conn.idle_since < 1.0:
+                return conn
+            self.pool.forget(conn)
+            conn.close()
+        return None
+
     async def _closed_worker(self, template: RequestTemplate, end: float, capped: bool) -> None:
-        conn: Connection | None = None
+        conn = self._take_spare()
         while time.perf_counter() < end:
             if capped:
                 while self._backlog() >= self._cap and time.perf_counter() < end:
@@ -175,8 +189,8 @@ class LoadRunner:
                 if self.status[seq] == FAILED:
                     await asyncio.sleep(0.001)  # a failing server must not spin us either
         if conn is not None:
-            self.pool.forget(conn)
-            conn.close()
+            conn.idle_since = time.perf_counter()
+            self._spare.append(conn)
 
     async def _open_request(self, seq: int, template: RequestTemplate) -> None:
         try:
@@ -302,6 +316,9 @@ class LoadRunner:
         finally:
             self._running = False
             await asyncio.gather(*helpers)
+            for conn in self._spare:
+                conn.close()
+            self._spare.clear()
         return self._results(states)
 
     def _results(self, states: list[_PhaseState]) -> dict[str, Any]:

@@ -19,6 +19,9 @@ class Profile:
     concurrency: int
     throughput_seconds: float
     throughput_reps: int
+    # Within a repetition the paths alternate in slices this long, so that a burst of
+    # other work on the machine hits every path alike.
+    slice_seconds: float
     warmup_seconds: float
     # Slow work: the writer sleeps this long per message; open loop below and above capacity.
     delay_ms: float
@@ -51,6 +54,7 @@ PROFILES: dict[str, Profile] = {
         concurrency=32,
         throughput_seconds=10.0,
         throughput_reps=3,
+        slice_seconds=1.0,
         warmup_seconds=2.0,
         delay_ms=50.0,
         probe_seconds=3.0,
@@ -68,6 +72,7 @@ PROFILES: dict[str, Profile] = {
         concurrency=32,
         throughput_seconds=1.5,
         throughput_reps=2,
+        slice_seconds=0.5,
         warmup_seconds=0.5,
         delay_ms=50.0,
         probe_seconds=1.0,
@@ -86,6 +91,7 @@ PROFILES: dict[str, Profile] = {
         concurrency=16,
         throughput_seconds=0.5,
         throughput_reps=1,
+        slice_seconds=0.25,
         warmup_seconds=0.2,
         delay_ms=50.0,
         probe_seconds=0.6,

@@ -190,10 +190,12 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
         "## 1. Throughput",
         "",
         f"Closed loop, {params.get('concurrency')} keep-alive connections, no simulated work; "
-        f"each path for {fmt(params.get('throughput_seconds'), 1)} s, "
-        f"{_count(params.get('throughput_reps'), 'repetition')} in rotating order within one "
-        "server run "
-        "(after a warm-up), waiting for the log to catch up after each send-message phase.",
+        f"{_count(params.get('throughput_reps'), 'repetition')} within one server run after a "
+        "warm-up. In each repetition every path gets "
+        f"{fmt(params.get('throughput_seconds'), 1)} s in slices of about "
+        f"{fmt(params.get('slice_seconds'), 2)} s, the paths taking turns in a rotating order "
+        "so that a burst of other work hits them alike; after each slice on a path that "
+        "writes, the log catches up (drain) before the next slice starts.",
         "",
         *_image("throughput.png", charts),
         *_table(

@@ -200,30 +200,64 @@ def _accepts(port: int) -> bool:
 # --- scenario 1: throughput ----------------------------------------------------------------
 
 
+def _merge_slices(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One repetition's result from the slices it was measured in."""
+    merged = dict(parts[0])
+    for key in ("requests", "ok", "errors", "rejected", "failed", "lost", "duplicated"):
+        merged[key] = _sum(parts, key)
+    merged["unexpected"] = _sum(parts, "unexpected")
+    seconds = sum(p["seconds"] for p in parts) or 1e-9
+    merged["seconds"] = round(seconds, 3)
+    merged["rps"] = round(sum(p["rps"] * p["seconds"] for p in parts) / seconds, 1)
+    statuses: dict[str, int] = {}
+    for part in parts:
+        for code, count in part.get("statuses", {}).items():
+            statuses[code] = statuses.get(code, 0) + count
+    merged["statuses"] = statuses
+    merged["latency_ms"] = _merge_percentiles([p.get("latency_ms") for p in parts])
+    merged["loadgen_cpu"] = max(p.get("loadgen_cpu", 0.0) for p in parts)
+    if any("completion_ms" in p for p in parts):
+        merged["completion_ms"] = _merge_percentiles([p.get("completion_ms") for p in parts])
+        merged["completed_rps"] = round(
+            sum((p.get("completed_rps") or 0.0) * p["seconds"] for p in parts) / seconds, 1
+        )
+        merged["drain_s"] = max((p.get("drain_s") or 0.0) for p in parts)
+        merged["drain_complete"] = all(p.get("drain_complete") is not False for p in parts)
+        merged["backlog_max"] = max(p.get("backlog_max", 0) for p in parts)
+    return merged
+
+
 def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
-    """Closed loop, no simulated work: send-message (and variants) alternating with baseline."""
+    """Closed loop, no simulated work: send-message (and variants) alternating with baseline.
+
+    Each repetition gives every path ``throughput_seconds`` in slices of about
+    ``slice_seconds``, the paths taking turns in a rotating order; after every
+    slice on a path that writes, the log catches up before the next slice starts.
+    """
     paths = [*_variants(impl), (_BASELINE, BASELINE_PATH)]
     warm = profile.warmup_seconds / len(paths)
     phases = [
         Phase(f"warmup:{name}", path, warm, profile.concurrency, writes=name != _BASELINE)
         for name, path in paths
     ]
+    slices = max(1, round(profile.throughput_seconds / profile.slice_seconds))
+    slice_s = profile.throughput_seconds / slices
     for rep in range(profile.throughput_reps):
-        # Rotating the order puts every path at every position, so drift favours none.
-        shift = rep % len(paths)
-        for name, path in paths[shift:] + paths[:shift]:
-            writes = name != _BASELINE
-            label = f"{name}#{rep}"
-            phases.append(
-                Phase(
-                    label,
-                    path,
-                    profile.throughput_seconds,
-                    profile.concurrency,
-                    writes=writes,
-                    drain=writes,
+        for k in range(slices):
+            # Rotating the order puts every path at every position, so drift favours none.
+            shift = (rep * slices + k) % len(paths)
+            for name, path in paths[shift:] + paths[:shift]:
+                writes = name != _BASELINE
+                phases.append(
+                    Phase(
+                        f"{name}#{rep}",
+                        path,
+                        slice_s,
+                        profile.concurrency,
+                        writes=writes,
+                        drain=writes,
+                    )
                 )
-            )
     spec = LoadSpec(
         "",
         0,
@@ -232,14 +266,16 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
         timeout_s=profile.request_timeout_s,
         drain_timeout_s=profile.drain_timeout_s,
     )
-    budget = sum(p.seconds for p in phases) + profile.drain_timeout_s * len(phases) + 60
+    budget = sum(p.seconds for p in phases) * 3 + profile.drain_timeout_s * 4 + 120
     with bench.stack(impl, delay_ms=0.0) as running:
         outcome = bench.load(running, spec, timeout=budget)
-    groups: dict[str, list[dict[str, Any]]] = {}
+    by_label: dict[str, list[dict[str, Any]]] = {}
     for result in outcome.phases:
-        name, sep, _ = result["label"].partition("#")
-        if sep:
-            groups.setdefault(name, []).append(result)
+        if "#" in result["label"]:
+            by_label.setdefault(result["label"], []).append(result)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for label, parts in by_label.items():
+        groups.setdefault(label.partition("#")[0], []).append(_merge_slices(parts))
     baseline = groups.get(_BASELINE, [])
     runs: list[Run] = []
     for name, path in paths:
@@ -254,7 +290,7 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
         run["rps_min"] = min(run["rps_reps"])
         run["rps_max"] = max(run["rps_reps"])
         if not is_baseline:
-            # Paired by repetition: each send phase against the baseline next to it in time.
+            # Paired by repetition: each path against the baseline slices around it.
             ratios = [
                 round(s["rps"] / b["rps"], 3)
                 for s, b in zip(reps, baseline, strict=False)

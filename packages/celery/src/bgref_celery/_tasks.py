@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from celery import shared_task
@@ -16,6 +17,9 @@ from ._app import BATCH_TASK_NAME, TASK_NAME
 __all__ = ["write_message", "write_messages"]
 
 logger = get_task_logger(__name__)
+
+# After this long on one group (slow writes), a task leaves the rest to others.
+_SLICE = 0.2
 
 # One writer per process: the prefork pool forks its children, and each opens
 # the file for itself on its first write.
@@ -46,7 +50,15 @@ def _close_writer(**_: object) -> None:
 
 def _write_messages(task: Any, messages: list[str]) -> None:
     writer = _get_writer()
+    started = time.monotonic()
     for done, message in enumerate(messages):
+        if (
+            done
+            and len(messages) - done > 1
+            and time.monotonic() - started > _SLICE
+            and _hand_off(task, messages[done:])
+        ):
+            return
         try:
             writer.write(message)
         except OSError as error:
@@ -65,6 +77,24 @@ def _write_messages(task: Any, messages: list[str]) -> None:
             # A batch resumes at the failed message; a single message keeps its args.
             resume = {"args": (messages[done:],)} if done else {}
             raise task.retry(exc=error, countdown=countdown, **resume) from error
+
+
+def _hand_off(task: Any, rest: list[str]) -> bool:
+    """Queue ``rest`` as tasks for the other pool processes; False if Redis did not take them."""
+    # A group is cheap to send when its writes are fast; when they are slow, one
+    # process writing it all would leave the others idle.
+    pieces = min(len(rest), task.app.conf.worker_concurrency or 1)
+    size = -(-len(rest) // pieces)
+    try:
+        with task.app.producer_or_acquire() as producer, producer.batch():
+            for start in range(0, len(rest), size):
+                task.apply_async((rest[start : start + size],), producer=producer)
+    except Exception:
+        logger.warning(
+            "Could not hand off %d messages; writing them here", len(rest), exc_info=True
+        )
+        return False
+    return True
 
 
 def _write_message(task: Any, message: str) -> None:
