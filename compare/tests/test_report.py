@@ -136,9 +136,22 @@ def test_ratios_and_the_generator_check() -> None:
     results = _results()
     assert results["ratios"] == {"fastapi": 0.95, "starlette": 0.97, "flask": 0.95, "celery": 0.55}
     assert results["variant_ratios"]["fastapi/def-task"] == 0.45
-    assert results["loadgen"]["best_impl_rps"] == 2000.0
-    assert results["loadgen"]["headroom"] == 10.0
+    # The best is the fastest repetition of any path (a baseline's 2,100 rps here).
+    assert results["loadgen"]["best_impl_rps"] == 2100.0
+    assert results["loadgen"]["headroom"] == 9.52
+    assert results["loadgen"]["capacity_basis"] == "measured"
     assert results["loadgen"]["ok"] is True
+
+
+def test_the_generator_check_when_the_trivial_server_was_the_limit() -> None:
+    runs = _results()["runs"]
+    # 3,000 rps at 50% of the generator's CPU: 6,000 per CPU-second, enough for 2 x 2,100.
+    check = {"capacity_rps": 3000.0, "loadgen_cpu": 0.5, "cpu_bound_rps": 6000.0}
+    results = assemble({}, check, runs, [])
+    assert results["loadgen"]["capacity_basis"] == "per CPU-second"
+    assert results["loadgen"]["ok"] is True
+    check["loadgen_cpu"] = 0.95  # the generator itself was the limit: 3,000 is all it does
+    assert assemble({}, check, runs, [])["loadgen"]["ok"] is False
     assert results["faults"] == []
 
 

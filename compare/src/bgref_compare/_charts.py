@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,15 @@ def _plain_numbers(axis: Any) -> None:
     """Label a log axis 1, 10, 100 instead of 10^0, 10^1, 10^2."""
     from matplotlib.ticker import FuncFormatter
 
+    def minor(value: float, _: object) -> str:
+        # Only 2 and 5 between the powers of ten, or the labels run into each other.
+        if value <= 0:
+            return ""
+        mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+        return f"{value:g}" if mantissa in (2.0, 5.0) else ""
+
     axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _name(run: Run) -> str:

@@ -47,31 +47,6 @@ class RequestTemplate:
         return b"%s%d%s" % (self._head, suffix, self._tail)
 
 
-def _one_whole_response(data: bytes) -> Response | None:
-    """The common case, fast: exactly one keep-alive HTTP/1.1 response sized by Content-Length.
-
-    None means "not that simple", and the general parser takes over; the load
-    generator spends a good part of its time here, so this skips the header split.
-    """
-    end = data.find(b"\r\n\r\n")
-    if end < 0 or not data.startswith(b"HTTP/1.1 ") or data[12:13] not in (b" ", b"\r"):
-        return None
-    code = data[9:12]
-    if not code.isdigit() or code[:1] == b"1" or code in (b"204", b"304"):
-        return None
-    head = data[:end].lower()
-    if b"\r\ntransfer-encoding:" in head or b"\r\nconnection:" in head:
-        return None
-    start = head.find(b"\r\ncontent-length:")
-    if start < 0 or head.find(b"\r\ncontent-length:", start + 1) >= 0:
-        return None
-    stop = head.find(b"\r\n", start + 2)
-    value = head[start + 17 : stop if stop >= 0 else end].strip()
-    if not value.isdigit() or len(data) != end + 4 + int(value):
-        return None
-    return Response(int(code), data[end + 4 :], False)
-
-
 class ResponseParser:
     """Feed bytes as they arrive; get back every response that is complete.
 
@@ -93,10 +68,6 @@ class ResponseParser:
 
     def feed(self, data: bytes) -> list[Response]:
         """Add received bytes; return the responses they complete, in order."""
-        if self._head is None and not self._buf:
-            whole = _one_whole_response(data)
-            if whole is not None:
-                return [whole]
         self._buf += data
         done: list[Response] = []
         while True:

@@ -1,7 +1,6 @@
 """Peak memory of a set of process trees, sampled in a background thread."""
 
 # psutil ships no type information (types-psutil is not in the typecheck group).
-# mypy: disable-error-code="import-untyped"
 
 from __future__ import annotations
 

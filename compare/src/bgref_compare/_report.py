@@ -437,12 +437,15 @@ def _method(results: Results) -> list[str]:
         f"({'uvloop' if check.get('uvloop') else 'asyncio'}), one keep-alive connection per "
         "concurrent request, in its own process pinned to its own CPU. Against a trivial "
         f"server that answers a fixed 200 it reached {fmt(check.get('capacity_rps'))} rps "
-        f"(using {pct(check.get('loadgen_cpu'))} of its CPU, so about "
-        f"{fmt(check.get('cpu_bound_rps'))} rps at full use), "
+        f"using {pct(check.get('loadgen_cpu'))} of its CPU, that is "
+        f"{fmt(check.get('cpu_bound_rps'))} rps per CPU-second; taking the "
+        f"{check.get('capacity_basis', 'measured')} figure "
+        f"({fmt(check.get('effective_capacity_rps'))} rps), that is "
         f"{fmt(check.get('headroom'), 1)}× the best implementation's "
-        f"{fmt(check.get('best_impl_rps'))} rps: {verdict} headroom (the rule is "
-        f"{fmt(check.get('required_headroom'), 0)}×). Its busiest run used "
-        f"{pct(check.get('busiest_run_loadgen_cpu'))} of its CPU.",
+        f"{fmt(check.get('best_impl_rps'))} rps (its fastest repetition): {verdict} headroom "
+        f"(the rule is {fmt(check.get('required_headroom'), 0)}×). In the runs themselves the "
+        f"generator used at most {pct(check.get('busiest_run_loadgen_cpu'))} of its CPU "
+        "(`loadgen_cpu` in each run).",
         "- **Completion** is stamped by a follower of the log file in the generator's process, "
         "polling every millisecond on the clock of the send times; the real poll interval's "
         f"p99 was at most {ms(max(polls) if polls else None)} over the runs.",

@@ -53,11 +53,11 @@ def make_celery(settings: Settings) -> Any:
             "interval_step": 0.1,
             "interval_max": 0.1,
         },
+        # A task running when the connection drops finishes its (short) work; its
+        # acknowledgement is lost, so it runs again later: at least once.
         worker_cancel_long_running_tasks_on_connection_loss=False,
         # Read by the task: how long a failing write waits, at most, between attempts.
         bgref_retry_backoff_max=settings.retry_backoff_max,
-        worker_hijack_root_logger=True,
-        enable_utc=True,
     )
     return app
 

@@ -109,6 +109,8 @@ class Publisher:
 
     def _flush(self) -> None:
         batch, self._pending = self._pending, []
+        if not batch:  # close() refused them already
+            return
         if self._down is not None:
             _fail(batch, BrokerUnavailable(self._down))
             return
@@ -151,7 +153,16 @@ class Publisher:
         with producer.batch():
             for start in range(0, len(messages), MAX_BATCH):
                 chunk = messages[start : start + MAX_BATCH]
-                send_task(BATCH_TASK_NAME, (chunk,), producer=producer, retry=False)
+                send_task(
+                    BATCH_TASK_NAME,
+                    (chunk,),
+                    producer=producer,
+                    retry=False,
+                    # What logs and monitoring show instead of the arguments: the
+                    # messages are the users' data, and Celery would copy up to
+                    # 1 KB of them into every task's headers.
+                    argsrepr=f"(<{len(chunk)} messages>,)",
+                )
 
     def _get_producer(self) -> Any:
         if self._producer is None:

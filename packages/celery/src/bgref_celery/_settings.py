@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 __all__ = ["Settings"]
 
-# An hour: the longest a message may stay unacknowledged (the task running, or
-# waiting in a worker's prefetch) before Redis hands it to another worker. It
-# must exceed the longest task and the retry backoff, or work runs twice.
+# An hour: how long a message may stay unacknowledged (its task running, or
+# waiting in a worker for its next attempt) before Redis hands it to another
+# worker. Longer than any task, or work runs twice; short enough that the work
+# of a worker that died is taken up again the same hour.
 DEFAULT_VISIBILITY_TIMEOUT = 3600.0
 
 
@@ -51,7 +52,7 @@ class Settings:
         half the visibility timeout: Redis never redelivers a message that is only
         waiting for its next attempt.
         """
-        return max(1.0, min(60.0, self.visibility_timeout / 2))
+        return min(60.0, self.visibility_timeout / 2)
 
 
 def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:

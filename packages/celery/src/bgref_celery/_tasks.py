@@ -6,7 +6,6 @@ import random
 import time
 from typing import Any
 
-from celery import shared_task
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from celery.utils.log import get_task_logger
 
@@ -14,7 +13,7 @@ from linelog import LogWriter
 
 from ._app import BATCH_TASK_NAME, TASK_NAME
 
-__all__ = ["write_message", "write_messages"]
+__all__ = ["register_tasks"]
 
 logger = get_task_logger(__name__)
 
@@ -49,6 +48,7 @@ def _close_writer(**_: object) -> None:
 
 
 def _write_messages(task: Any, messages: list[str]) -> None:
+    """Write each message as one log line, in order; on failure retry the rest with backoff."""
     writer = _get_writer()
     started = time.monotonic()
     for done, message in enumerate(messages):
@@ -88,7 +88,10 @@ def _hand_off(task: Any, rest: list[str]) -> bool:
     try:
         with task.app.producer_or_acquire() as producer, producer.batch():
             for start in range(0, len(rest), size):
-                task.apply_async((rest[start : start + size],), producer=producer)
+                chunk = rest[start : start + size]
+                task.apply_async(
+                    (chunk,), producer=producer, argsrepr=f"(<{len(chunk)} messages>,)"
+                )
     except Exception:
         logger.warning(
             "Could not hand off %d messages; writing them here", len(rest), exc_info=True
@@ -98,6 +101,7 @@ def _hand_off(task: Any, rest: list[str]) -> bool:
 
 
 def _write_message(task: Any, message: str) -> None:
+    """Write one message as one log line, retrying with backoff until it lands."""
     _write_messages(task, [message])
 
 
@@ -107,11 +111,20 @@ def _backoff(retries: int, maximum: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def register_tasks(app: Any) -> tuple[Any, Any]:
+    """Register ``write_messages`` and ``write_message`` on ``app``; return them in that order."""
+    # Registered on the app itself, not with @shared_task: a shared task resolves
+    # to whichever app is "current", which outside the worker is Celery's default.
+    # max_retries=None: retry until the write succeeds; giving up would lose messages.
+    options = {"bind": True, "max_retries": None}
+    return (
+        app.task(name=BATCH_TASK_NAME, **options)(_write_messages),
+        app.task(name=TASK_NAME, **options)(_write_message),
+    )
+
+
 # Connected by call rather than as decorators: Celery is untyped, and mypy
 # --strict refuses decorators that erase a function's type.
 worker_init.connect(_check_settings)
 worker_process_init.connect(_open_writer)
 worker_process_shutdown.connect(_close_writer)
-# max_retries=None: retry until the write succeeds; giving up would lose messages.
-write_messages = shared_task(name=BATCH_TASK_NAME, bind=True, max_retries=None)(_write_messages)
-write_message = shared_task(name=TASK_NAME, bind=True, max_retries=None)(_write_message)

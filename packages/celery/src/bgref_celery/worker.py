@@ -7,11 +7,12 @@ from typing import Any
 
 from ._app import make_celery
 from ._settings import Settings
-from ._tasks import write_message, write_messages
+from ._tasks import register_tasks
 
 __all__ = ["app", "write_message", "write_messages"]
 
 app: Any = make_celery(Settings.from_env())
+write_messages, write_message = register_tasks(app)
 
 # The worker runs at INFO so that its "ready." banner shows, and at INFO Celery
 # logs two lines for every task it receives and finishes: a good part of what a
