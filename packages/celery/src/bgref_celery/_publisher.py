@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 # At most this many messages ride in one task: enough to spread Celery's fixed
 # cost per task thin, few enough that a worker killed mid-task redoes little.
-MAX_BATCH = 1
+MAX_BATCH = 32
 # How many loop iterations a group may wait for more messages before it is sent.
 _MAX_ROUNDS = 8
 # How often an unavailable broker is probed until it answers again.
