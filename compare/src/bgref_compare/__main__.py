@@ -49,6 +49,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="where results.json, report.md and the charts go (default: compare/results)",
     )
     compare_cmd.add_argument("--keep", action="store_true", help="keep the work directory")
+    compare_cmd.add_argument(
+        "--write-docs",
+        nargs="?",
+        type=Path,
+        const=Path("docs/failure-semantics.md"),
+        default=None,
+        metavar="PATH",
+        help="also write the fault matrix between the markers of PATH "
+        "(default: docs/failure-semantics.md); for the published reference run",
+    )
     compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
 
     report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
@@ -70,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             scenarios=args.scenario,
             keep=args.keep,
             plain=args.plain,
+            docs=args.write_docs,
         )
         if results["failures"]:
             raise SystemExit(1)

@@ -106,32 +106,44 @@ class Bench:
         *,
         delay_ms: float = 0.0,
         workers: int | None = None,
+        env: dict[str, str] | None = None,
+        private_redis: bool = False,
+        durable_redis: bool = False,
     ) -> Iterator[RunningStack]:
-        """Start ``impl`` with a fresh log (and a fresh Redis); stop everything afterwards."""
+        """Start ``impl`` with a fresh log; stop everything afterwards.
+
+        A broker is the one ``REDIS_URL`` names when it is set (used as it is, not
+        flushed: its queue should be empty), else a fresh private server. Scenarios
+        that kill or freeze the broker ask for ``private_redis`` whatever the
+        environment says; ``durable_redis`` makes it keep its queue across a kill.
+        """
         workdir = self._next(impl.id)
-        env = {"LOG_DELAY_MS": f"{delay_ms:g}", "LOG_FSYNC": "0"}
+        stack_env = {"LOG_DELAY_MS": f"{delay_ms:g}", "LOG_FSYNC": "0"}
         if workers is not None and impl.workers_env:
-            env[impl.workers_env] = str(workers)
+            stack_env[impl.workers_env] = str(workers)
+        stack_env.update(env or {})
+        shared_url = os.environ.get("REDIS_URL") if not private_redis else None
         with contextlib.ExitStack() as resources:
             redis = None
-            if impl.needs_redis:
-                # Always a private server, never REDIS_URL: each run starts with an empty broker.
-                redis = RedisServer(workdir)
+            redis_url = shared_url or None
+            if impl.needs_redis and not redis_url:
+                redis = RedisServer(workdir, durable=durable_redis)
                 redis.start()
                 resources.callback(redis.stop)
                 self._pin(redis.process.pid)
+                redis_url = redis.url
             log_path = workdir / "log.txt"
             stack = Stack(
                 impl,
                 workdir,
                 log_path=log_path,
-                env=env,
-                redis_url=redis.url if redis else None,
+                env=stack_env,
+                redis_url=redis_url if impl.needs_redis else None,
                 cpus=self.cpus.servers,
             )
             stack.start()
             resources.callback(stack.stop, self.stop_timeout)
-            yield RunningStack(impl, stack, log_path, redis, env)
+            yield RunningStack(impl, stack, log_path, redis, stack_env)
 
     def _pin(self, pid: int) -> None:
         if self.cpus.servers is not None:

@@ -16,16 +16,19 @@ from typing import Any
 
 from ._bench import Bench, CpuPlan
 from ._console import print_summary, progress_bar
+from ._faultmatrix import DOCS_END, DOCS_START, FaultRow, matrix_lines, replace_marked
+from ._faults import FaultSink, plan_fault_steps
 from ._meta import collect_meta
 from ._profile import Profile
 from ._report import write_report
 from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
 from ._scenarios import plan_steps, selfcheck
+from ._soak import plan_soak_steps
 from .registry import IMPL_IDS, get
 
-__all__ = ["SCENARIOS", "assemble", "run_comparison"]
+__all__ = ["SCENARIOS", "assemble", "run_comparison", "write_docs_matrix"]
 
-SCENARIOS = ("throughput", "slow-work", "scale-out")
+SCENARIOS = ("throughput", "slow-work", "scale-out", "faults", "soak")
 # The load generator must reach at least this multiple of the best implementation's rps.
 HEADROOM = 2.0
 
@@ -116,6 +119,7 @@ def assemble(
     check: dict[str, Any],
     runs: list[Run],
     failures: list[Failure],
+    faults: list[FaultRow] | None = None,
 ) -> Results:
     """Put the measured pieces together into the ``results.json`` structure."""
     main, variants = ratios(runs)
@@ -127,7 +131,7 @@ def assemble(
         "ratios": main,
         "variant_ratios": variants,
         "failures": failures,
-        "faults": [],
+        "faults": [dict(row) for row in faults or []],
     }
 
 
@@ -139,6 +143,7 @@ def run_comparison(
     scenarios: Sequence[str] = SCENARIOS,
     keep: bool = False,
     plain: bool = False,
+    docs: Path | None = None,
 ) -> Results:
     """Run the comparison; write ``results.json``, ``report.md`` and the charts to ``out_dir``."""
     impls = [get(i) for i in impl_ids]
@@ -148,12 +153,17 @@ def run_comparison(
     started = time.monotonic()
     runs: list[Run] = []
     failures: list[Failure] = []
+    sink = FaultSink()
     params = profile.describe() | {"impls": list(impl_ids), "scenarios": list(scenarios)}
     meta = collect_meta(params, cpus.describe())
     try:
         with _stoppable(), _pinned(cpus.loadgen):
             bench = Bench(work, cpus)
-            steps = plan_steps(bench, profile, impls, scenarios)
+            steps = [
+                *plan_steps(bench, profile, impls, scenarios),
+                *plan_soak_steps(bench, profile, impls, scenarios),
+                *plan_fault_steps(bench, profile, impls, scenarios, sink),
+            ]
             selfcheck_s = profile.selfcheck_seconds + 1.0
             total = selfcheck_s + sum(s.seconds for s in steps)
             with progress_bar(total, plain=plain) as bar:
@@ -182,12 +192,33 @@ def run_comparison(
     meta["duration_s"] = round(time.monotonic() - started, 1)
     if hasattr(os, "getloadavg"):
         meta["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
-    results = assemble(meta, check, runs, failures)
+    failures.extend(sink.failures)
+    for failure in sink.failures:
+        print(f"[failed] fault {failure['variant']} · {failure['impl']}: {failure['error']}")
+    results = assemble(meta, check, runs, failures, sink.rows)
     write_results(out_dir / "results.json", results)
     write_report(results, out_dir)
+    if docs is not None and sink.rows:
+        commit = str(meta.get("git_commit") or "unknown")[:12]
+        caption = (
+            f"From a `{profile.name}` run of `python -m bgref_compare compare` on "
+            f"{str(meta.get('date', ''))[:10]} (commit `{commit}`), {meta.get('cpu_count')} "
+            f"CPUs; the full figures are in that run's `report.md`."
+        )
+        write_docs_matrix(docs, sink.rows, caption)
+        print(f"fault matrix written into {docs}")
     print_summary(results, plain=plain)
     _print_checks(results)
     return results
+
+
+def write_docs_matrix(path: Path, rows: list[FaultRow], caption: str = "") -> None:
+    """Put the fault matrix between the markers of ``path`` (``docs/failure-semantics.md``)."""
+    text = path.read_text()
+    if DOCS_START not in text or DOCS_END not in text:
+        raise ValueError(f"{path} has no {DOCS_START} ... {DOCS_END} section")
+    head = [caption, ""] if caption else []
+    path.write_text(replace_marked(text, ["", *head, *matrix_lines(rows), ""]))
 
 
 def _failure(impl: str, variant: str, scenario: str, exc: BaseException) -> Failure:

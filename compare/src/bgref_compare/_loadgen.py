@@ -76,6 +76,9 @@ class LoadSpec:
     # The completion rate is counted from this long after a phase starts.
     warm_s: float = 0.0
     poll_s: float = 0.001
+    # Also return every request's status and answer time (the fault scenarios account
+    # them themselves, once the stack has settled).
+    per_request: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -333,7 +336,7 @@ class LoadRunner:
             counts, foreign = count_messages(read_messages(self.spec.log_path), self.prefix)
         phases = [self._phase_result(state, counts) for state in states]
         gaps = sorted(self.tail.gaps) if self.tail is not None else []
-        return {
+        out: dict[str, Any] = {
             "phases": phases,
             "foreign_lines": foreign,
             "tail_poll_ms": {
@@ -344,6 +347,15 @@ class LoadRunner:
             "uvloop": "uvloop" in type(asyncio.get_running_loop()).__module__,
             "cpu": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         }
+        if self.spec.per_request:
+            out["per_request"] = {
+                "status": list(self.status),
+                "elapsed_ms": [
+                    None if math.isnan(d - s) else round((d - s) * 1000, 3)
+                    for s, d in zip(self.sent, self.done, strict=True)
+                ],
+            }
+        return out
 
     def _phase_result(self, state: _PhaseState, counts: Any) -> dict[str, Any]:
         phase = state.phase

@@ -37,6 +37,21 @@ class Profile:
     # Limits, so that a hung implementation cannot hang the comparison.
     request_timeout_s: float = 30.0
     drain_timeout_s: float = 120.0
+    # Faults: a burst of this many messages at this rate, with the issue's 20 ms of work.
+    fault_burst: int = 500
+    fault_rate: float = 150.0
+    fault_delay_ms: float = 20.0
+    # How long the broker stays down or frozen; how long a fault's writes may take to land.
+    fault_outage_s: float = 2.0
+    fault_settle_s: float = 60.0
+    # The faults to run (empty: every one that applies).
+    fault_names: tuple[str, ...] = ()
+    # Soak: about 80% of the measured capacity, memory compared after warm-up and at the end.
+    soak_seconds: float = 180.0
+    soak_warmup_seconds: float = 20.0
+    soak_load: float = 0.8
+    # The implementations that soak (empty: every one).
+    soak_impls: tuple[str, ...] = ()
 
     def workers_for(self, impl_id: str) -> tuple[int, ...]:
         """The worker counts of the scale-out scenario for an implementation that has the knob."""
@@ -84,6 +99,11 @@ PROFILES: dict[str, Profile] = {
         celery_workers=(1, 2, 4),
         flask_workers=(2, 8),
         drain_timeout_s=30.0,
+        fault_burst=300,
+        fault_outage_s=1.0,
+        fault_settle_s=30.0,
+        soak_seconds=20.0,
+        soak_warmup_seconds=4.0,
     ),
     "smoke": Profile(
         name="smoke",
@@ -104,5 +124,15 @@ PROFILES: dict[str, Profile] = {
         flask_workers=(2,),
         request_timeout_s=10.0,
         drain_timeout_s=15.0,
+        fault_burst=120,
+        fault_rate=200.0,
+        fault_outage_s=0.2,
+        fault_settle_s=15.0,
+        # The smoke only keeps the code paths alive, in about 30 s: two faults that need
+        # no restart, and one implementation's soak.
+        fault_names=("web-crash", "unwritable-log"),
+        soak_seconds=2.0,
+        soak_warmup_seconds=0.5,
+        soak_impls=("starlette",),
     ),
 }

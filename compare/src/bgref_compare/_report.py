@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ._charts import CHARTS, draw_charts
+from ._faultmatrix import matrix_lines, rows_of
 from ._figures import TARGETS, Figures, fmt, ms, pct
 from ._findings import approach_advice, tutorial_claims
 from ._results import Results, Run, find_runs
@@ -404,14 +405,82 @@ def _scale_out(results: Results, charts: list[str]) -> list[str]:
 
 
 def _faults(results: Results) -> list[str]:
-    faults = results.get("faults") or []
-    if not faults:
+    rows = rows_of(results.get("faults") or [])
+    if not rows:
         return []
-    keys: list[str] = []
-    for fault in faults:
-        keys += [k for k in fault if k not in keys]
-    rows = [[_cell(f.get(k)) for k in keys] for f in faults]
-    return ["## Faults", "", *_table(keys, rows)]
+    keys = [
+        "impl",
+        "fault",
+        "acknowledged",
+        "written",
+        "lost",
+        "duplicated",
+        "errors",
+        "slowest_ms",
+    ]
+    table = [[_cell(cast(dict[str, Any], row).get(k)) for k in keys] for row in rows]
+    return [
+        "## Faults",
+        "",
+        "The fault matrix: a burst of messages with 20 ms of simulated work each, and one "
+        "fault mid-burst (see `docs/failure-semantics.md` for what each fault does and why "
+        "each approach loses what it loses). A fault that does not apply to an approach is n/a.",
+        "",
+        *matrix_lines(rows),
+        "",
+        *_table(keys, table),
+        "",
+    ]
+
+
+def _soak(results: Results) -> list[str]:
+    runs = find_runs(results, scenario="soak")
+    if not runs:
+        return []
+    rows = []
+    for run in sorted(runs, key=lambda r: _impl_order(r["impl"])):
+        growth = run.get("memory_growth")
+        flat = run.get("memory_flat")
+        rows.append(
+            [
+                run["impl"],
+                fmt(run.get("offered_rps"), 1),
+                fmt(run.get("capacity_rps"), 1),
+                fmt(run.get("seconds"), 1),
+                str(run["errors"]),
+                _cell(run["lost"]),
+                _cell(run["duplicated"]),
+                fmt(run.get("rss_warm_mb"), 1),
+                fmt(run.get("rss_end_mb"), 1),
+                "–" if growth is None else f"{growth:+.1%}",
+                "–" if flat is None else ("yes" if flat else "**no**"),
+            ]
+        )
+    return [
+        "## Soak",
+        "",
+        "Each implementation at about 80% of the capacity it showed with the simulated work, "
+        "open loop. Memory is flat when the stack's RSS at the end is within 20% of its RSS "
+        "after the warm-up.",
+        "",
+        *_table(
+            [
+                "implementation",
+                "offered/s",
+                "capacity/s",
+                "seconds",
+                "errors",
+                "lost",
+                "dup",
+                "RSS warm MB",
+                "RSS end MB",
+                "growth",
+                "flat",
+            ],
+            rows,
+        ),
+        "",
+    ]
 
 
 def _cell(value: Any) -> str:
@@ -501,6 +570,7 @@ def render_report(results: Results, charts: list[str]) -> str:
         *_slow_work(results, charts),
         *_pitfalls(results),
         *_scale_out(results, charts),
+        *_soak(results),
         *_faults(results),
         *_failures(results),
         *_method(results),

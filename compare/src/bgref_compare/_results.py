@@ -86,6 +86,11 @@ class Run(_RunRequired, total=False):
     loadgen_cpu: float
     wait_ms: Percentiles
     dispatch_lag_ms: dict[str, float | None]
+    # soak: the stack's RSS after the warm-up and at the end, and whether it stayed flat.
+    rss_warm_mb: float
+    rss_end_mb: float
+    memory_growth: float | None
+    memory_flat: bool | None
 
 
 class Failure(TypedDict):
