@@ -417,6 +417,7 @@ def _faults(results: Results) -> list[str]:
         "duplicated",
         "errors",
         "slowest_ms",
+        "exited",
     ]
     table = [[_cell(cast(dict[str, Any], row).get(k)) for k in keys] for row in rows]
     return [
@@ -484,6 +485,8 @@ def _soak(results: Results) -> list[str]:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "–"
     if isinstance(value, float):
         return fmt(value, 2)
     return "–" if value is None else str(value)

@@ -1,0 +1,163 @@
+"""The fault matrix: one row per implementation and fault, and its markdown forms."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, TypedDict, cast
+
+from ._accounting import account
+
+__all__ = [
+    "DOCS_END",
+    "DOCS_START",
+    "FAULTS",
+    "FaultRow",
+    "fault_row",
+    "matrix_lines",
+    "replace_marked",
+    "rows_of",
+]
+
+# Every fault, in the order of the issue, with the label the matrix shows.
+FAULTS: dict[str, str] = {
+    "graceful-stop": "web SIGTERM",
+    "web-crash": "web SIGKILL",
+    "worker-stop": "worker SIGTERM",
+    "worker-crash": "worker SIGKILL",
+    "pool-child-crash": "pool child SIGKILL",
+    "broker-down": "broker killed",
+    "broker-frozen": "broker frozen",
+    "unwritable-log": "unwritable log",
+    "recycling": "worker recycling",
+}
+
+DOCS_START = "<!-- fault-matrix:start -->"
+DOCS_END = "<!-- fault-matrix:end -->"
+
+_IMPL_ORDER = ("fastapi", "starlette", "flask", "celery")
+
+
+class _FaultRowRequired(TypedDict):
+    impl: str
+    fault: str
+    # Answered 200.
+    acknowledged: int
+    # Distinct messages of the burst in the log (whatever their answer).
+    written: int
+    # Acknowledged but never written.
+    lost: int
+    # Written more than once.
+    duplicated: int
+    # Not acknowledged: an error answer (a 503, say) or no answer at all.
+    errors: int
+    # The slowest answer any request got, in milliseconds.
+    slowest_ms: float | None
+
+
+class FaultRow(_FaultRowRequired, total=False):
+    """What one fault did to one implementation's burst of messages."""
+
+    # Processes found dead once the stack settled, which the fault did not mean to stop.
+    exited: list[str]
+
+
+def fault_row(
+    impl: str,
+    fault: str,
+    statuses: Sequence[int],
+    elapsed_ms: Sequence[float | None],
+    counts: Counter[int],
+) -> FaultRow:
+    """Account a burst (request ``i`` is message number ``i``) against the log's ``counts``."""
+    acc = account(range(len(statuses)), statuses, writes=True, counts=counts)
+    answered = [
+        ms
+        for ms, status in zip(elapsed_ms, statuses, strict=True)
+        if status != 0 and ms is not None and not math.isnan(ms)
+    ]
+    return {
+        "impl": impl,
+        "fault": fault,
+        "acknowledged": acc.ok,
+        "written": sum(1 for seq in range(len(statuses)) if counts.get(seq, 0) > 0),
+        "lost": acc.lost,
+        "duplicated": acc.duplicated,
+        "errors": acc.errors,
+        "slowest_ms": round(max(answered), 1) if answered else None,
+    }
+
+
+def _order(values: Iterable[str], known: Sequence[str]) -> list[str]:
+    seen = list(dict.fromkeys(values))
+    return sorted(seen, key=lambda v: (known.index(v) if v in known else len(known), v))
+
+
+def _num(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
+def _cell(row: FaultRow | None) -> str:
+    if row is None:
+        return "n/a"
+    # Read leniently: a results.json of an older harness may lack a figure.
+    data = cast(dict[str, Any], row)
+    slowest = data.get("slowest_ms")
+    lost = data.get("lost")
+    acked = data.get("acknowledged")
+    kept = acked - lost if isinstance(acked, int) and isinstance(lost, int) else None
+    lost_text = f"**lost {lost}**" if lost else f"lost {_num(lost)}"
+    return (
+        f"{_num(kept)}/{_num(acked)} written, {lost_text}, "
+        f"dup {_num(data.get('duplicated'))}, err {_num(data.get('errors'))}, slowest "
+        + _ms(slowest)
+        + "".join(f", **{name} exited**" for name in data.get("exited") or [])
+    )
+
+
+def _ms(value: Any) -> str:
+    if value is None:
+        return "–"
+    if value >= 1000:
+        return f"{value / 1000:.1f} s"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
+    """Markdown: faults down, implementations across; "n/a" where a fault does not apply."""
+    if not rows:
+        return []
+    impls = _order((r["impl"] for r in rows), _IMPL_ORDER)
+    faults = _order((r["fault"] for r in rows), list(FAULTS))
+    by_key = {(r["impl"], r["fault"]): r for r in rows}
+    lines = [
+        "| fault | " + " | ".join(impls) + " |",
+        "|---|" + "---|" * len(impls),
+    ]
+    for fault in faults:
+        cells = [_cell(by_key.get((impl, fault))) for impl in impls]
+        lines.append(f"| {FAULTS.get(fault, fault)} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Each cell: acknowledged messages that were written (of those acknowledged), "
+        "acknowledged but lost, written more than once, requests not acknowledged (an error "
+        "answer or none), and the slowest answer. Requests refused after the fault (the "
+        "server gone) count as errors.",
+    ]
+    return lines
+
+
+def replace_marked(text: str, lines: Sequence[str]) -> str:
+    """``text`` with everything between the fault-matrix markers replaced by ``lines``."""
+    start = text.find(DOCS_START)
+    end = text.find(DOCS_END)
+    if start < 0 or end < start:
+        raise ValueError(f"no {DOCS_START} ... {DOCS_END} section")
+    head = text[: start + len(DOCS_START)]
+    return head + "\n" + "\n".join(lines) + "\n" + text[end:]
+
+
+def rows_of(data: Iterable[dict[str, Any]]) -> list[FaultRow]:
+    """The fault rows of a ``results.json`` (read back as plain dicts)."""
+    return [cast(FaultRow, row) for row in data if "impl" in row and "fault" in row]

@@ -1,0 +1,482 @@
+"""The fault scenarios: a burst of messages, a fault injected mid-burst, and the accounting."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psutil
+
+from ._accounting import count_messages
+from ._bench import Bench, RunningStack, new_run_id
+from ._faultmatrix import FaultRow, fault_row
+from ._loadgen import LoadSpec, Phase
+from ._polling import wait_until
+from ._profile import Profile
+from ._results import Failure, Run
+from ._scenarios import Step
+from .registry import Impl
+
+__all__ = ["FaultSink", "applicable_faults", "broker_idle", "plan_fault_steps", "run_faults"]
+
+SEND_PATH = "/send-message/"
+# Unacknowledged broker messages come back this many seconds after a worker died.
+VISIBILITY_TIMEOUT_S = 3.0
+# Background workers where the approach has that knob: enough to keep up with a burst.
+WORKERS = 4
+# A graceful stop must end well inside the servers' 30 s grace period.
+EXIT_DEADLINE_S = 40.0
+# Without a retrying queue, the log is complete once it stopped growing this long.
+QUIET_S = 1.0
+# The web server's processes are recycled after about this many requests.
+RECYCLE_AFTER = 50
+
+
+@dataclass
+class FaultSink:
+    """Where the fault scenarios put their rows, and the faults that could not be measured."""
+
+    rows: list[FaultRow] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
+def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
+    """The faults that apply to ``impl`` (of ``wanted``, if not empty), in running order."""
+    names = [
+        "unwritable-log",
+        *(["broker-frozen", "broker-down"] if impl.needs_redis else []),
+        *(["pool-child-crash", "worker-crash", "worker-stop"] if len(impl.processes) > 1 else []),
+        *(["recycling"] if impl.recycle_env else []),
+        # The web server's faults last: each one needs a restart afterwards.
+        "web-crash",
+        "graceful-stop",
+    ]
+    return [n for n in names if not wanted or n in wanted]
+
+
+def broker_idle(url: str) -> bool:
+    """Whether Celery's queue in Redis is empty and no message awaits an acknowledgement."""
+    try:
+        # kombu's names for the default queue and for delivered, unacknowledged messages.
+        return _redis_int(url, "LLEN", "celery") == 0 and _redis_int(url, "HLEN", "unacked") == 0
+    except (OSError, ValueError):
+        return False
+
+
+def _redis_int(url: str, *command: str) -> int:
+    parts = urlsplit(url)
+    steps: list[tuple[str, ...]] = []
+    if parts.password is not None:
+        steps.append(("AUTH", parts.password))
+    if parts.path.strip("/"):
+        steps.append(("SELECT", parts.path.strip("/")))
+    steps.append(command)
+    with (
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2) as sock,
+        sock.makefile("rb") as stream,
+    ):
+        line = b""
+        for step in steps:
+            payload = [f"*{len(step)}\r\n".encode()]
+            payload += [f"${len(a.encode())}\r\n{a}\r\n".encode() for a in step]
+            sock.sendall(b"".join(payload))
+            line = stream.readline()
+            if not line or line.startswith(b"-"):
+                raise ValueError(f"redis answered {line!r}")
+        if not line.startswith(b":"):
+            raise ValueError(f"not an integer reply: {line!r}")
+        return int(line[1:])
+
+
+def _counts(paths: Sequence[Path], prefix: str) -> Counter[int]:
+    from linelog import read_messages
+
+    messages: list[str] = []
+    for path in paths:
+        if path.is_file():
+            with contextlib.suppress(OSError):
+                messages.extend(read_messages(path))
+    return count_messages(messages, prefix)[0]
+
+
+def _lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except OSError:
+        return 0
+
+
+class _Burst:
+    """The load generator's open-loop burst, in a thread so that a fault can strike meanwhile."""
+
+    def __init__(self, bench: Bench, running: RunningStack, profile: Profile, label: str) -> None:
+        self.seconds = profile.fault_burst / profile.fault_rate
+        phase = Phase(
+            label,
+            SEND_PATH,
+            self.seconds,
+            concurrency=32,
+            rate=profile.fault_rate,
+            writes=True,
+            drain=False,
+        )
+        self.spec = LoadSpec(
+            "127.0.0.1",
+            running.stack.port,
+            new_run_id(),
+            (phase,),
+            cpu=bench.cpus.loadgen,
+            timeout_s=profile.request_timeout_s,
+            per_request=True,
+        )
+        self.prefix = f"{self.spec.run_id}-"
+        self._bench = bench
+        self._timeout = self.seconds * 3 + profile.request_timeout_s + 60
+        self._data: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="fault-burst", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self._data = self._bench.run_loadgen(self.spec, timeout=self._timeout)
+        except BaseException as exc:  # handed over in join()
+            self._error = exc
+
+    def start(self) -> _Burst:
+        """Start the burst; return at once."""
+        self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        """Whether the burst is still sending or waiting for answers."""
+        return self._thread.is_alive()
+
+    def join(self) -> tuple[list[int], list[float | None]]:
+        """Wait for the last answer; return every request's status and answer time (ms)."""
+        self._thread.join(self._timeout + 10)
+        if self._error is not None:
+            raise self._error
+        per_request = self._data["per_request"]
+        return list(per_request["status"]), list(per_request["elapsed_ms"])
+
+
+@dataclass
+class _Fault:
+    """How one fault strikes a running stack and how the stack is made whole again."""
+
+    strike: Callable[[RunningStack], None]
+    # Runs once the burst is over (the fault may have lasted until then).
+    after: Callable[[RunningStack], None] = lambda running: None
+    # Log files besides the stack's own that may hold the burst's messages.
+    logs: Callable[[RunningStack], list[Path]] = lambda running: []
+
+
+# The processes each fault stops on purpose (and that need not be found running afterwards).
+_STOPS = {"graceful-stop": ("web",), "web-crash": ("web",)}
+
+
+def _sigterm_web(running: RunningStack) -> None:
+    running.stack["web"].signal(signal.SIGTERM)
+
+
+def _wait_web_exit(running: RunningStack) -> None:
+    if running.stack["web"].wait(EXIT_DEADLINE_S) is None:
+        raise RuntimeError(f"web still running {EXIT_DEADLINE_S:.0f} s after SIGTERM")
+
+
+def _sigkill_web(running: RunningStack) -> None:
+    # The whole process group, as an OOM kill of a container or a power cut would.
+    running.stack["web"].signal(signal.SIGKILL, group=True)
+
+
+def _worker_name(running: RunningStack) -> str:
+    return running.impl.processes[1].name
+
+
+def _kill_worker(outage: float) -> Callable[[RunningStack], None]:
+    def strike(running: RunningStack) -> None:
+        # The main process alone, as the OOM killer would pick it; its pool is
+        # orphaned until the restart stops the old process group.
+        name = _worker_name(running)
+        running.stack[name].kill()
+        time.sleep(outage)
+        running.stack.start_process(name)
+
+    return strike
+
+
+def _stop_worker(outage: float) -> Callable[[RunningStack], None]:
+    def strike(running: RunningStack) -> None:
+        # A warm shutdown: the worker finishes its tasks in hand, then a new one starts.
+        name = _worker_name(running)
+        worker = running.stack[name]
+        worker.signal(signal.SIGTERM)
+        if worker.wait(EXIT_DEADLINE_S) is None:
+            raise RuntimeError(f"{name} still running {EXIT_DEADLINE_S:.0f} s after SIGTERM")
+        time.sleep(outage)
+        running.stack.start_process(name)
+
+    return strike
+
+
+def _busy_child(pid: int, timeout: float = 2.0) -> int:
+    """A pool process asleep in the simulated work if one is seen in time, else any."""
+    children = [child.pid for child in psutil.Process(pid).children()]
+    if not children:
+        raise RuntimeError("the worker runs no pool processes")
+    found: list[int] = []
+
+    def sleeping() -> bool:
+        for child in children:
+            with contextlib.suppress(OSError):
+                if "nanosleep" in Path(f"/proc/{child}/wchan").read_text():
+                    found.append(child)
+                    return True
+        return False
+
+    return found[0] if wait_until(sleeping, timeout, interval=0.002) else children[0]
+
+
+def _kill_pool_child(running: RunningStack) -> None:
+    os.kill(_busy_child(running.stack[_worker_name(running)].pid), signal.SIGKILL)
+
+
+def _broker(running: RunningStack) -> Any:
+    if running.redis is None:
+        raise RuntimeError("the broker faults need a private Redis")
+    return running.redis
+
+
+def _broker_down(outage: float) -> Callable[[RunningStack], None]:
+    def strike(running: RunningStack) -> None:
+        redis = _broker(running)
+        redis.kill()
+        time.sleep(outage)
+        redis.restart()
+
+    return strike
+
+
+def _broker_frozen(outage: float) -> Callable[[RunningStack], None]:
+    def strike(running: RunningStack) -> None:
+        redis = _broker(running)
+        redis.pause()
+        time.sleep(outage)
+        redis.resume()
+
+    return strike
+
+
+def _aside(running: RunningStack) -> Path:
+    return running.log_path.with_name(running.log_path.name + ".aside")
+
+
+def _unwritable_log(outage: float) -> Callable[[RunningStack], None]:
+    def strike(running: RunningStack) -> None:
+        # The log path becomes a directory; the old log is kept aside for the accounting.
+        log = running.log_path
+        log.rename(_aside(running))
+        log.mkdir()
+        time.sleep(outage)
+        log.rmdir()
+
+    return strike
+
+
+def _faults(profile: Profile) -> dict[str, _Fault]:
+    outage = profile.fault_outage_s
+    return {
+        "graceful-stop": _Fault(_sigterm_web, after=_wait_web_exit),
+        "web-crash": _Fault(_sigkill_web),
+        "worker-crash": _Fault(_kill_worker(outage)),
+        "worker-stop": _Fault(_stop_worker(outage)),
+        "pool-child-crash": _Fault(_kill_pool_child),
+        "broker-down": _Fault(_broker_down(outage)),
+        "broker-frozen": _Fault(_broker_frozen(outage)),
+        "unwritable-log": _Fault(_unwritable_log(outage), logs=lambda r: [_aside(r)]),
+        "recycling": _Fault(lambda running: None),
+    }
+
+
+def _revive(running: RunningStack) -> None:
+    """Start again whatever a fault stopped: the broker first, then the processes in order."""
+    if running.redis is not None and not running.redis.process.running:
+        running.redis.restart()
+    for spec in running.impl.processes:
+        proc = running.stack.processes.get(spec.name)
+        if proc is None or not proc.running:
+            running.stack.start_process(spec.name)
+
+
+def _settle(
+    running: RunningStack,
+    statuses: Sequence[int],
+    paths: Sequence[Path],
+    prefix: str,
+    timeout: float,
+) -> Counter[int]:
+    """Wait until the acknowledged work is written and the broker idle; return the log's counts.
+
+    The wait ends early once no process is left to do the work (a crashed
+    in-process server). With a broker it lasts until every message was handed
+    out and acknowledged, so that one coming back after a crash is counted as
+    the duplicate it is.
+    """
+    acked = [seq for seq, status in enumerate(statuses) if status == 200]
+    url = running.redis.url if running.redis is not None else None
+    last = [-1, time.monotonic()]
+
+    def done() -> bool:
+        alive = [proc.running for proc in running.stack.processes.values()]
+        if not any(alive):
+            return True
+        # Without a retrying queue (or with a process of it dead) a failed write is
+        # gone for good: once the log has stopped growing for a while, it holds
+        # everything it will.
+        quiet = QUIET_S if not running.impl.retries_writes or not all(alive) else None
+        counts = _counts(paths, prefix)
+        if all(counts.get(seq, 0) for seq in acked):
+            return url is None or broker_idle(url)
+        now, total = time.monotonic(), sum(counts.values())
+        if total != last[0]:
+            last[:] = [total, now]
+            return False
+        return quiet is not None and now - last[1] >= quiet
+
+    wait_until(done, timeout, interval=0.2)
+    return _counts(paths, prefix)
+
+
+def _strike_once(
+    bench: Bench, profile: Profile, running: RunningStack, name: str, fault: _Fault
+) -> FaultRow:
+    burst = _Burst(bench, running, profile, name)
+    before = _lines(running.log_path)
+    burst.start()
+    # Mid-burst: once a quarter of the burst is in the log, or half its time is gone.
+    quarter = max(1, profile.fault_burst // 4)
+    wait_until(
+        lambda: _lines(running.log_path) - before >= quarter or not burst.alive,
+        burst.seconds / 2 + 5,
+        interval=0.01,
+    )
+    try:
+        fault.strike(running)
+    finally:
+        # Also when the fault could not be injected: no burst outlives its fault.
+        statuses, elapsed = burst.join()
+    fault.after(running)
+    paths = [running.log_path, *fault.logs(running)]
+    counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
+    row = fault_row(running.impl.id, name, statuses, elapsed, counts)
+    meant = _STOPS.get(name, ())
+    exited = [
+        proc.name
+        for proc in running.stack.processes.values()
+        if not proc.running and proc.name not in meant
+    ]
+    if exited:
+        row["exited"] = exited
+    return row
+
+
+def _fault_env(impl: Impl) -> dict[str, str]:
+    env = {}
+    if impl.visibility_timeout_env:
+        env[impl.visibility_timeout_env] = f"{VISIBILITY_TIMEOUT_S:g}"
+    return env
+
+
+@contextlib.contextmanager
+def _fault_stack(
+    bench: Bench, profile: Profile, impl: Impl, env: dict[str, str] | None = None
+) -> Iterator[RunningStack]:
+    # Always a private, durable Redis: the broker faults kill it and must find the
+    # queue still there; REDIS_URL's server is not ours to kill.
+    with bench.stack(
+        impl,
+        delay_ms=profile.fault_delay_ms,
+        workers=WORKERS if impl.workers_env else None,
+        env={**_fault_env(impl), **(env or {})},
+        private_redis=True,
+        durable_redis=True,
+    ) as running:
+        yield running
+
+
+def run_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> None:
+    """Run every applicable fault against ``impl``; add a row (or a failure) for each."""
+    faults = _faults(profile)
+    names = applicable_faults(impl, profile.fault_names)
+    shared = [n for n in names if n != "recycling"]
+    if "recycling" in names and impl.recycle_env:
+        recycle = {k: v.format(n=RECYCLE_AFTER) for k, v in impl.recycle_env.items()}
+        _guarded(sink, impl, "recycling", lambda: _recycling(bench, profile, impl, recycle))
+    if not shared:
+        return
+    with _fault_stack(bench, profile, impl) as running:
+        for i, name in enumerate(shared):
+
+            def one(name: str = name) -> FaultRow:
+                return _strike_once(bench, profile, running, name, faults[name])
+
+            _guarded(sink, impl, name, one)
+            if i < len(shared) - 1:
+                _revive(running)
+
+
+def _recycling(bench: Bench, profile: Profile, impl: Impl, env: dict[str, str]) -> FaultRow:
+    with _fault_stack(bench, profile, impl, env) as running:
+        return _strike_once(bench, profile, running, "recycling", _Fault(lambda running: None))
+
+
+def _guarded(sink: FaultSink, impl: Impl, name: str, run: Callable[[], FaultRow]) -> None:
+    # One fault that cannot be measured must not cost the others their rows.
+    try:
+        sink.rows.append(run())
+    except Exception as exc:
+        sink.failures.append(
+            {
+                "impl": impl.id,
+                "variant": name,
+                "scenario": "faults",
+                "error": f"{type(exc).__name__}: {exc}"[:4000],
+            }
+        )
+
+
+def plan_fault_steps(
+    bench: Bench,
+    profile: Profile,
+    impls: Sequence[Impl],
+    scenarios: Sequence[str],
+    sink: FaultSink,
+) -> list[Step]:
+    """One step per implementation running its faults, when ``faults`` is among ``scenarios``."""
+    if "faults" not in scenarios:
+        return []
+    steps = []
+    for impl in impls:
+        names = applicable_faults(impl, profile.fault_names)
+        if not names:
+            continue
+        per_fault = profile.fault_burst / profile.fault_rate + 2 * profile.fault_outage_s + 2.0
+        seconds = (5.0 if impl.needs_redis else 1.5) + len(names) * per_fault
+
+        def run(impl: Impl = impl) -> list[Run]:
+            run_faults(bench, profile, impl, sink)
+            return []
+
+        steps.append(Step("faults", impl.id, "default", f"faults · {impl.id}", seconds, run))
+    return steps

@@ -1,0 +1,124 @@
+"""The fault matrix: accounting a burst, rendering it, and putting it into the docs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bgref_compare._compare import assemble, write_docs_matrix
+from bgref_compare._faultmatrix import (
+    DOCS_END,
+    DOCS_START,
+    FaultRow,
+    fault_row,
+    matrix_lines,
+    replace_marked,
+)
+from bgref_compare._faults import applicable_faults
+from bgref_compare._report import render_report
+from bgref_compare._soak import memory_growth
+from bgref_compare.registry import get
+
+
+def _row(impl: str, fault: str, lost: int = 0) -> FaultRow:
+    return {
+        "impl": impl,
+        "fault": fault,
+        "acknowledged": 10,
+        "written": 10 - lost,
+        "lost": lost,
+        "duplicated": 0,
+        "errors": 2,
+        "slowest_ms": 1234.5,
+    }
+
+
+def test_a_burst_is_accounted_against_the_log() -> None:
+    # 0 and 1 acknowledged and written (1 twice), 2 acknowledged and lost,
+    # 3 refused, 4 unanswered but written anyway.
+    statuses = [200, 200, 200, 503, 0]
+    elapsed = [5.0, 7.5, 3.0, 2900.0, None]
+    row = fault_row("celery", "web-crash", statuses, elapsed, Counter({0: 1, 1: 2, 4: 1}))
+    assert row == {
+        "impl": "celery",
+        "fault": "web-crash",
+        "acknowledged": 3,
+        "written": 3,
+        "lost": 1,
+        "duplicated": 1,
+        "errors": 2,
+        "slowest_ms": 2900.0,
+    }
+
+
+def test_nothing_answered_has_no_slowest_answer() -> None:
+    row = fault_row("fastapi", "web-crash", [0, 0], [None, float("nan")], Counter())
+    assert row["slowest_ms"] is None
+    assert row["errors"] == 2
+
+
+def test_the_matrix_puts_faults_down_and_implementations_across() -> None:
+    rows = [_row("celery", "worker-crash"), _row("fastapi", "web-crash", lost=3)]
+    rows.append(_row("celery", "web-crash"))
+    lines = matrix_lines(rows)
+    assert lines[0] == "| fault | fastapi | celery |"
+    assert lines[2].startswith("| web SIGKILL | 7/10 written, **lost 3**, dup 0, err 2, ")
+    assert "slowest 1.2 s" in lines[2]
+    assert lines[3] == "| worker SIGKILL | n/a | " + lines[3].split(" | ")[-1]
+    assert "n/a" in lines[3]
+    assert matrix_lines([]) == []
+
+
+def test_the_docs_section_is_replaced_between_the_markers() -> None:
+    text = f"intro\n{DOCS_START}\nold text\n{DOCS_END}\nafter\n"
+    new = replace_marked(text, ["| a |", "|---|"])
+    assert new == f"intro\n{DOCS_START}\n| a |\n|---|\n{DOCS_END}\nafter\n"
+    assert replace_marked(new, ["x"]) == f"intro\n{DOCS_START}\nx\n{DOCS_END}\nafter\n"
+    with pytest.raises(ValueError, match="fault-matrix"):
+        replace_marked("no markers", ["x"])
+
+
+def test_write_docs_matrix(tmp_path: Path) -> None:
+    doc = tmp_path / "failure-semantics.md"
+    doc.write_text(f"# Failure\n\n{DOCS_START}\n*to be filled*\n{DOCS_END}\n")
+    write_docs_matrix(doc, [_row("flask", "recycling")], "From a run.")
+    text = doc.read_text()
+    assert f"{DOCS_START}\n\nFrom a run.\n\n| fault | flask |" in text
+    assert "*to be filled*" not in text
+    assert "| worker recycling | 10/10 written, lost 0" in text
+    assert text.endswith(f"{DOCS_END}\n")
+
+
+def test_faults_follow_the_registry() -> None:
+    assert applicable_faults(get("fastapi")) == ["unwritable-log", "web-crash", "graceful-stop"]
+    assert "recycling" in applicable_faults(get("flask"))
+    celery = applicable_faults(get("celery"))
+    for fault in ("broker-down", "broker-frozen", "worker-crash", "pool-child-crash"):
+        assert fault in celery
+    assert "recycling" not in celery
+    assert applicable_faults(get("celery"), ("web-crash", "recycling")) == ["web-crash"]
+
+
+def test_fault_rows_reach_results_and_report() -> None:
+    results = assemble({}, {}, [], [], [_row("starlette", "graceful-stop")])
+    assert results["faults"][0]["fault"] == "graceful-stop"
+    text = render_report(results, charts=[])
+    assert "## Faults" in text
+    assert "| web SIGTERM | 10/10 written" in text
+
+
+def test_memory_growth() -> None:
+    assert memory_growth(100.0, 110.0) == pytest.approx(0.1)
+    assert memory_growth(100.0, 90.0) == pytest.approx(-0.1)
+    assert memory_growth(0.0, 10.0) is None
+
+
+def test_a_process_that_died_on_its_own_is_named() -> None:
+    row = _row("celery", "broker-down", lost=8)
+    row["exited"] = ["worker"]
+    lines = matrix_lines([row])
+    assert lines[2].endswith("**lost 8**, dup 0, err 2, slowest 1.2 s, **worker exited** |")
+    text = render_report(assemble({}, {}, [], [], [row]), charts=[])
+    assert "| 1,234.50 | worker |" in text
