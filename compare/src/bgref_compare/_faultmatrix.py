@@ -61,6 +61,8 @@ class FaultRow(_FaultRowRequired, total=False):
 
     # Processes found dead once the stack settled, which the fault did not mean to stop.
     exited: list[str]
+    # Whether the harness started them again, as a supervisor would, before counting.
+    restarted: bool
 
 
 def fault_row(
@@ -113,6 +115,7 @@ def _cell(row: FaultRow | None) -> str:
         f"dup {_num(data.get('duplicated'))}, err {_num(data.get('errors'))}, slowest "
         + _ms(slowest)
         + "".join(f", **{name} exited**" for name in data.get("exited") or [])
+        + (" (restarted)" if data.get("restarted") else "")
     )
 
 

@@ -379,15 +379,22 @@ def _strike_once(
     fault.after(running)
     paths = [running.log_path, *fault.logs(running)]
     counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
-    row = fault_row(running.impl.id, name, statuses, elapsed, counts)
     meant = _STOPS.get(name, ())
     exited = [
         proc.name
         for proc in running.stack.processes.values()
         if not proc.running and proc.name not in meant
     ]
+    if exited and running.impl.survives_web_crash:
+        # A process that died of the fault (kombu's worker can exit when Redis
+        # dies) is started again, as a supervisor would; with a durable queue
+        # its work is still there, so count what the restarted stack writes.
+        _revive(running)
+        counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
+    row = fault_row(running.impl.id, name, statuses, elapsed, counts)
     if exited:
         row["exited"] = exited
+        row["restarted"] = running.impl.survives_web_crash
     return row
 
 
