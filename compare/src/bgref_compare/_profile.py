@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .registry import Impl
+
 __all__ = ["PROFILES", "Profile"]
 
 
@@ -32,8 +34,10 @@ class Profile:
     open_connections: int
     # Scale-out: completed messages per second against the number of workers.
     scale_seconds: float
-    celery_workers: tuple[int, ...]
-    flask_workers: tuple[int, ...]
+    # Worker counts to try: for workers in processes of their own (a separate
+    # worker command in the registry), and for workers inside the web process.
+    worker_processes: tuple[int, ...]
+    worker_threads: tuple[int, ...]
     # Limits, so that a hung implementation cannot hang the comparison.
     request_timeout_s: float = 30.0
     drain_timeout_s: float = 120.0
@@ -53,9 +57,9 @@ class Profile:
     # The implementations that soak (empty: every one).
     soak_impls: tuple[str, ...] = ()
 
-    def workers_for(self, impl_id: str) -> tuple[int, ...]:
+    def workers_for(self, impl: Impl) -> tuple[int, ...]:
         """The worker counts of the scale-out scenario for an implementation that has the knob."""
-        return self.flask_workers if impl_id == "flask" else self.celery_workers
+        return self.worker_processes if len(impl.processes) > 1 else self.worker_threads
 
     def describe(self) -> dict[str, Any]:
         """As plain data for the results' metadata."""
@@ -78,8 +82,8 @@ PROFILES: dict[str, Profile] = {
         above=1.5,
         open_connections=64,
         scale_seconds=8.0,
-        celery_workers=(1, 2, 4),
-        flask_workers=(1, 2, 4, 8, 16),
+        worker_processes=(1, 2, 4),
+        worker_threads=(1, 2, 4, 8, 16),
     ),
     "quick": Profile(
         name="quick",
@@ -96,8 +100,8 @@ PROFILES: dict[str, Profile] = {
         above=1.5,
         open_connections=64,
         scale_seconds=1.5,
-        celery_workers=(1, 2, 4),
-        flask_workers=(2, 8),
+        worker_processes=(1, 2, 4),
+        worker_threads=(2, 8),
         drain_timeout_s=30.0,
         fault_burst=300,
         fault_outage_s=1.0,
@@ -120,8 +124,8 @@ PROFILES: dict[str, Profile] = {
         above=1.5,
         open_connections=32,
         scale_seconds=0.6,
-        celery_workers=(1,),
-        flask_workers=(2,),
+        worker_processes=(1,),
+        worker_threads=(2,),
         request_timeout_s=10.0,
         drain_timeout_s=15.0,
         fault_burst=120,

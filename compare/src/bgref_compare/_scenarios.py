@@ -476,7 +476,7 @@ def plan_steps(
         for impl in impls:
             if not impl.workers_env:
                 continue
-            for workers in p.workers_for(impl.id):
+            for workers in p.workers_for(impl):
                 steps.append(
                     Step(
                         "scale-out",
