@@ -16,6 +16,7 @@ from bgref_compare import IMPL_IDS, Impl, RedisServer, Stack, get, redis_service
 from ._helpers import http_client, output_tail
 from ._openapi import OpenAPI
 from ._stacks import STACKS, RedisDatabases, StackFactory
+from .faults_helpers import shared_fault_stack
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -121,3 +122,14 @@ def client(stack: Stack) -> Iterator[httpx.Client]:
 def openapi() -> OpenAPI:
     """The repository's OpenAPI document, ``docs/openapi.json``."""
     return OpenAPI()
+
+
+@pytest.fixture
+def fault_stack(
+    request: pytest.FixtureRequest,
+    impl: Impl,
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_databases: RedisDatabases | None,
+) -> Stack:
+    """The session's fault stack (LOG_DELAY_MS=20), every process running."""
+    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)

@@ -11,7 +11,6 @@ import pytest
 from bgref_compare import Impl, Stack, wait_until
 
 from ._helpers import token
-from ._stacks import RedisDatabases
 from .faults_helpers import (
     Answer,
     Burst,
@@ -20,7 +19,6 @@ from .faults_helpers import (
     describe,
     failures_naming,
     settle,
-    shared_fault_stack,
     written,
 )
 
@@ -31,17 +29,6 @@ BATCH = 20
 NOTICED = 20.0
 SETTLE = 60.0
 TRACEBACK = "Traceback (most recent call last)"
-
-
-@pytest.fixture
-def fault_stack(
-    request: pytest.FixtureRequest,
-    impl: Impl,
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_databases: RedisDatabases | None,
-) -> Stack:
-    """The session's fault stack, running every process."""
-    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
 
 
 def _make_directory(log: Path) -> tuple[Path, Callable[[], None]]:

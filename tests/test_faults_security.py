@@ -14,8 +14,7 @@ import pytest
 from bgref_compare import Impl, Stack, wait_until
 
 from ._helpers import http_client, send, token, wait_for_messages
-from ._stacks import RedisDatabases
-from .faults_helpers import describe, redis_call, require_broker, shared_fault_stack
+from .faults_helpers import describe, redis_call, require_broker
 
 pytestmark = pytest.mark.faults
 
@@ -25,17 +24,6 @@ TASK = "bgref_celery.write_message"
 SETTLE = 30.0
 # What kombu says when it will not deserialize a message's content type.
 REFUSED = "ContentDisallowed"
-
-
-@pytest.fixture
-def fault_stack(
-    request: pytest.FixtureRequest,
-    impl: Impl,
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_databases: RedisDatabases | None,
-) -> Stack:
-    """The session's fault stack, running every process."""
-    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
 
 
 class _CreatesFile:

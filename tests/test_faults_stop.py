@@ -9,14 +9,12 @@ import pytest
 
 from bgref_compare import Impl, Stack
 
-from ._stacks import RedisDatabases
 from .faults_helpers import (
     Burst,
     burst_messages,
     describe,
     require_worker,
     settle,
-    shared_fault_stack,
 )
 
 pytestmark = pytest.mark.faults
@@ -33,17 +31,6 @@ EXIT_DEADLINE = 40.0
 CRASH_RATE = 150.0
 CRASH_AFTER = 400
 IN_FLIGHT = 2.0
-
-
-@pytest.fixture
-def fault_stack(
-    request: pytest.FixtureRequest,
-    impl: Impl,
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_databases: RedisDatabases | None,
-) -> Stack:
-    """The session's fault stack, running every process."""
-    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
 
 
 def test_sigterm_to_the_web_server_loses_nothing_acknowledged(

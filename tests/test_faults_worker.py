@@ -10,7 +10,6 @@ import pytest
 
 from bgref_compare import Impl, Stack, wait_until
 
-from ._stacks import RedisDatabases
 from .faults_helpers import (
     Burst,
     burst_messages,
@@ -18,7 +17,6 @@ from .faults_helpers import (
     describe,
     require_worker,
     settle,
-    shared_fault_stack,
     written,
 )
 
@@ -32,17 +30,6 @@ SETTLE = 60.0
 # A message handed to the worker at the instant it died may be lost (see below):
 # only messages acknowledged less than this long before the kill, or after it.
 IN_TRANSIT = 1.0
-
-
-@pytest.fixture
-def fault_stack(
-    request: pytest.FixtureRequest,
-    impl: Impl,
-    tmp_path_factory: pytest.TempPathFactory,
-    redis_databases: RedisDatabases | None,
-) -> Stack:
-    """The session's fault stack, running every process."""
-    return shared_fault_stack(request, impl, tmp_path_factory, redis_databases)
 
 
 def _busy(stack: Stack, messages: list[str]) -> None:
