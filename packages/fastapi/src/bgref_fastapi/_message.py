@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
-from ._query import MAX_LENGTH, InvalidMessage, parse_message
+from bgref_message import MAX_LENGTH, InvalidMessage, parse_message
 
 __all__ = ["Message"]
 

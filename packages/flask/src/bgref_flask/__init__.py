@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from ._app import DEFAULT_QUEUE_SIZE, DEFAULT_WORKERS, create_app, drain
-from ._message import MAX_LENGTH, InvalidMessage, parse_message
 from ._pool import PoolClosed, QueueFull, WorkPool
 
 __all__ = [
     "DEFAULT_QUEUE_SIZE",
     "DEFAULT_WORKERS",
-    "MAX_LENGTH",
-    "InvalidMessage",
     "PoolClosed",
     "QueueFull",
     "WorkPool",
     "create_app",
     "drain",
-    "parse_message",
 ]

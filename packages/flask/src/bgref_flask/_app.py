@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Flask, request
 
+from bgref_message import InvalidMessage, parse_message
 from linelog import LogWriter
 
 from ._errors import register_error_handlers
-from ._message import InvalidMessage, parse_message
 from ._pool import PoolClosed, QueueFull, WorkPool
 
 __all__ = ["DEFAULT_QUEUE_SIZE", "DEFAULT_WORKERS", "create_app", "drain"]
@@ -55,7 +55,7 @@ def create_app() -> Flask:
         try:
             message = parse_message(request.query_string)
         except InvalidMessage as error:
-            return {"detail": error.detail()}, 422
+            return {"detail": [error.error]}, 422
         try:
             pool.submit(writer.write, message)
         except (QueueFull, PoolClosed) as error:
@@ -68,7 +68,7 @@ def create_app() -> Flask:
         try:
             parse_message(request.query_string)
         except InvalidMessage as error:
-            return {"detail": error.detail()}, 422
+            return {"detail": [error.error]}, 422
         return _RECEIVED
 
     @app.get("/healthz")

@@ -9,11 +9,11 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
+from bgref_message import InvalidMessage
 from linelog import LogWriter
 
 from ._endpoints import baseline, healthz, send_message
 from ._handlers import http_error, invalid_message
-from ._query import InvalidMessage
 
 __all__ = ["create_app"]
 

@@ -6,9 +6,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bgref_message import parse_message
 from linelog import LogWriter
 
-from ._query import parse_message
 from ._tasks import write_message
 
 __all__ = ["baseline", "healthz", "send_message"]

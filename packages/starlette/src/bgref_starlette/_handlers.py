@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ._query import InvalidMessage
+from bgref_message import InvalidMessage
 
 __all__ = ["http_error", "invalid_message"]
 

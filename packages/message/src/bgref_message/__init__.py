@@ -1,0 +1,7 @@
+"""The contract's ``message`` parameter, read strictly from a raw query string."""
+
+from __future__ import annotations
+
+from ._query import MAX_LENGTH, InvalidMessage, parse_message
+
+__all__ = ["MAX_LENGTH", "InvalidMessage", "parse_message"]
