@@ -77,9 +77,7 @@ def _throughput(results: Results, plt: Any, path: Path) -> bool:
     ax.set_ylabel("acknowledged requests/s (median, min–max)")
     ax.set_title("send-message (blue) against baseline (grey); label: ratio")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -107,9 +105,7 @@ def _latency(results: Results, plt: Any, path: Path) -> bool:
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -133,9 +129,7 @@ def _completion(results: Results, plt: Any, path: Path) -> bool:
         ax.set_title(f"slow work, {load} capacity")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -155,9 +149,7 @@ def _backlog(results: Results, plt: Any, path: Path) -> bool:
     ax.set_title("backlog under slow work above capacity")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -178,9 +170,7 @@ def _memory(results: Results, plt: Any, path: Path) -> bool:
     ax.set_ylabel("peak RSS, MB (all processes, broker included)")
     ax.set_title("memory under slow work: below (cyan) and above (purple) capacity")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -216,9 +206,7 @@ def _scaleout(results: Results, plt: Any, path: Path) -> bool:
     ax.set_title("scale-out under slow work")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(plt, fig, path)
     return True
 
 
@@ -249,3 +237,10 @@ def draw_charts(results: Results, out_dir: Path) -> list[str]:
         elif path.exists():
             path.unlink()  # a stale chart from an earlier run must not sit beside this report
     return drawn
+
+
+def _save(plt: Any, fig: Any, path: Path) -> None:
+    """Write the chart and free it: pyplot keeps every open figure alive."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
