@@ -29,6 +29,7 @@ __all__ = [
     "raw_log_lines",
     "request",
     "send",
+    "sentinel",
     "token",
     "wait_for_messages",
 ]
@@ -134,7 +135,8 @@ def wait_for_messages(stack: Stack, expected: Iterable[str], timeout: float) -> 
     return log
 
 
-def _sentinel(stack: Stack, client: httpx.Client) -> str:
+def sentinel(stack: Stack, client: httpx.Client) -> str:
+    """Send a valid, unique message and wait until it is written; return it."""
     message = f"sentinel-{token()}"
     response = send(client, message)
     assert response.status_code == 200, f"sentinel refused: {response.status_code}"
@@ -150,10 +152,10 @@ def nothing_written(stack: Stack, client: httpx.Client) -> Iterator[None]:
     time the second one is written, anything the block scheduled would have been
     written too, so no fixed sleep is needed.
     """
-    _sentinel(stack, client)
+    sentinel(stack, client)
     before = Counter(logged(stack))
     yield
-    after_sentinel = _sentinel(stack, client)
+    after_sentinel = sentinel(stack, client)
     extra = Counter(logged(stack)) - before
     assert extra == Counter([after_sentinel]), (
         f"written although nothing should have been: {sorted(extra - Counter([after_sentinel]))!r}"

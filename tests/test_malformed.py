@@ -26,6 +26,7 @@ from ._helpers import (
     message_query,
     output_tail,
     send,
+    sentinel,
     token,
     wait_for_messages,
 )
@@ -288,14 +289,6 @@ def _process_tree(stack: Stack) -> set[int]:
     return pids
 
 
-def _sentinel(stack: Stack, client: httpx.Client) -> str:
-    message = f"sentinel-{token()}"
-    response = send(client, message)
-    assert response.status_code == 200, f"a valid message got {response.status_code}"
-    wait_for_messages(stack, [message], SETTLE_DEADLINE)
-    return message
-
-
 @contextlib.contextmanager
 def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     """Check that what the block does leaves the stack whole, writing exactly what it lists.
@@ -305,7 +298,7 @@ def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     the block scheduled), no process of the stack died or was replaced, and
     nothing printed a traceback.
     """
-    _sentinel(stack, client)
+    sentinel(stack, client)
     before = Counter(logged(stack))
     processes = _process_tree(stack)
     output = len(stack.output())
@@ -313,7 +306,7 @@ def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     yield expected
     health = client.get("/healthz")
     assert health.status_code == 200, f"/healthz answered {health.status_code} afterwards"
-    after = _sentinel(stack, client)
+    after = sentinel(stack, client)
     extra = Counter(logged(stack)) - before
     assert extra == Counter([*expected, after]), (
         f"written: {sorted(extra)!r}, expected {sorted([*expected, after])!r}"
