@@ -10,6 +10,7 @@ import pytest
 from bgref_compare import Impl, Stack
 
 from .faults_helpers import (
+    WORKERS,
     Burst,
     burst_messages,
     describe,
@@ -68,7 +69,12 @@ def test_sigterm_to_the_worker_then_a_restart_loses_nothing(
     stack.start_process(name)
     ledger = settle(stack, answers, SETTLE)
     ledger.record(request, "worker SIGTERM")
-    ledger.check_consistent()
+    # A task that finished during the warm shutdown can miss its late
+    # acknowledgement and run again after the restart (celery issue 3802), so
+    # only the jobs the worker held may be written twice.
+    ledger.check_consistent(duplicates=True)
+    held = int(WORKERS) * impl.messages_per_job
+    assert len(ledger.duplicated) <= held, f"more duplicates than the worker held ({ledger})"
     ledger.check_nothing_lost()
 
 

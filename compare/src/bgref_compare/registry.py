@@ -67,6 +67,9 @@ class Impl:
     # The environment variable that sets, in seconds, how soon a message taken by
     # a worker that died comes back to the queue; None without a broker.
     visibility_timeout_env: str | None = None
+    # The most messages one background job carries (the Celery web groups
+    # messages into one task): what one job run twice can duplicate.
+    messages_per_job: int = 1
     # Environment that makes the web server recycle its worker processes after
     # ``{n}`` requests; None if the server has no such setting.
     recycle_env: dict[str, str] | None = None
@@ -153,6 +156,7 @@ IMPLS: tuple[Impl, ...] = (
         workers_env="BGREF_WORKERS",
         retries_writes=True,
         visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
+        messages_per_job=32,
     ),
 )
 
