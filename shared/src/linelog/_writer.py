@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
 import time
@@ -18,6 +19,7 @@ from ._ticker import Ticker
 __all__ = ["LogWriter"]
 
 _os_write = os.write
+_logger = logging.getLogger("linelog")
 _NOT_PLAIN = b"\0"
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 
@@ -60,6 +62,10 @@ class LogWriter:
         self._detour = True
         self._group = GroupCommit()
         self._open_lock = threading.Lock()
+        # Lines from awrite_soon, written together at the end of the loop iteration.
+        self._queued: list[bytes] = []
+        self._queue_lock = threading.Lock()
+        self._batch_check_at = 0.0
         _WRITERS.add(self)
 
     @property
@@ -124,8 +130,64 @@ class LogWriter:
             except OSError as error:
                 raise self._failed(error) from error
 
+    async def awrite_soon(self, message: str) -> None:
+        """Like ``awrite``, but return once the line is queued, without a system call.
+
+        The lines queued during one event-loop iteration are appended together, in
+        one ``os.write``, when it ends; ``close`` writes any still queued. A failure
+        is logged (logger ``linelog``, with the path and the number of lines), not
+        raised. With ``fsync`` this is ``awrite``.
+        """
+        if self._fsync:
+            await self.awrite(message)
+            return
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        try:
+            line = message.encode()
+        except UnicodeEncodeError:  # lone surrogates
+            line = _NOT_PLAIN
+        if line.translate(UNSAFE_BYTES) != line:
+            line = escape(message).encode()
+        with self._queue_lock:
+            self._queued.append(line)
+            if len(self._queued) > 1:
+                return  # the first line of the batch scheduled the flush
+        asyncio.get_running_loop().call_soon(self._flush_queued)
+
+    def _flush_queued(self) -> None:
+        with self._queue_lock:
+            lines, self._queued = self._queued, []
+        if not lines:
+            return  # close() wrote them
+        count = len(lines)
+        lines.append(b"")
+        try:
+            self._append(b"\n".join(lines), self._batch_fd())
+        except LogWriteError:
+            # Raised, it would reach the event loop's handler, which cannot tell
+            # how many lines were lost.
+            _logger.exception("%d queued lines were not written", count)
+
+    def _batch_fd(self) -> int:
+        """The descriptor for a batch, checking the path when ``reopen_check`` has passed."""
+        # By the clock, once per batch, rather than through the ticker thread:
+        # in a busy event loop its wake-ups and GIL hand-offs cost more.
+        now = time.monotonic()
+        if now < self._batch_check_at and self._fd >= 0:
+            return self._fd
+        with self._open_lock:
+            try:
+                if self._fd < 0 or not self._is_current():
+                    self._open()
+            except OSError as error:
+                raise self._failed(error) from error
+        self._batch_check_at = now + self._reopen_check
+        return self._fd
+
     def close(self) -> None:
-        """Close the file; a later write opens it again."""
+        """Write any queued lines, then close the file; a later write opens it again."""
+        self._flush_queued()
         with self._open_lock:
             self._mark_due()
             if self._finalizer is not None:
@@ -156,8 +218,12 @@ class LogWriter:
 
     def _append_line(self, message: str) -> int:
         """Append ``message`` as one line and return the descriptor it went to."""
-        data = (escape(message) + "\n").encode()
-        fd = self._check() if self._due else self._fd
+        return self._append((escape(message) + "\n").encode(), None)
+
+    def _append(self, data: bytes, fd: int | None) -> int:
+        """Append whole lines with one system call and return the descriptor they went to."""
+        if fd is None:
+            fd = self._check() if self._due else self._fd
         try:
             written = _os_write(fd, data)
         except OSError as error:
@@ -177,6 +243,7 @@ class LogWriter:
 
     def _failed(self, error: OSError) -> LogWriteError:
         # Any error may mean the file was moved or removed: look again next time.
+        self._batch_check_at = 0.0
         self._mark_due()
         return LogWriteError.from_os_error(self._path, error)
 
@@ -233,6 +300,9 @@ def _after_fork_in_child() -> None:
     for writer in list(_WRITERS):
         writer._open_lock = threading.Lock()
         writer._group.reset()
+        writer._queue_lock = threading.Lock()
+        # The parent writes what it queued; the child must not write it again.
+        writer._queued = []
         writer._mark_due()
 
 
