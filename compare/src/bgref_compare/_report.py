@@ -15,7 +15,7 @@ __all__ = ["render_report", "write_report"]
 
 # What each pitfall-lab variant is (the registry names the paths).
 VARIANTS: dict[str, str] = {
-    "default": "`async def` task awaiting `LogWriter.awrite` (the implementation)",
+    "default": "`async def` task awaiting `LogWriter.awrite_soon` (the implementation)",
     "def-task": "plain `def` task, run in the thread pool (the tutorial's advice)",
     "wrong-way": "the work called inside the endpoint (the tutorial's “wrong way”)",
     "async-blocking": "`async def` task calling the blocking `write` (`time.sleep`)",
@@ -24,8 +24,10 @@ VARIANTS: dict[str, str] = {
 # Why each approach costs what it costs; the figures beside this text are measured.
 MECHANISMS: dict[str, str] = {
     "fastapi": (
-        "After the response, Starlette runs the task in the same ASGI call: one more "
-        "coroutine step and one `write()` of the log line on the event loop."
+        "After the response, Starlette runs the task in the same ASGI call, on the event "
+        "loop. The task queues the line; the lines of one loop iteration share one "
+        "`os.write` (`awrite_soon`), since a system call per message cost about a tenth "
+        "of the throughput."
     ),
     "starlette": (
         "The same mechanism as FastAPI without FastAPI's dependency injection and "
@@ -244,8 +246,9 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
             "",
             f"For scale: the shared writer alone costs {fmt(writer.get('write'), 1)} µs per "
             f"`write()` and {fmt(writer.get('awrite'), 1)} µs per `awrite()` (no delay, "
-            "measured in the harness's process), so most of a difference above that is the "
-            "framework's task machinery, not the write.",
+            "measured in the harness's process, alone). Inside a busy server a system call "
+            "costs several times more than that (shared/README.md), which is why the async "
+            "implementations share one `os.write` among the messages of a loop iteration.",
         ]
     return [*lines, ""]
 
