@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from celery import Celery
 
 from ._settings import Settings
+from ._transport import TRANSPORT
 
 __all__ = ["BATCH_TASK_NAME", "TASK_NAME", "make_celery", "publisher_transport_options"]
 
@@ -23,6 +24,9 @@ def make_celery(settings: Settings) -> Any:
     app = Celery("bgref_celery", set_as_current=False)
     app.conf.update(
         broker_url=settings.redis_url,
+        # kombu's Redis transport with a fix: a lost connection no longer stops
+        # the worker on its way out (see _transport).
+        broker_transport=TRANSPORT,
         broker_use_ssl=_ssl_options(settings.redis_url),
         broker_transport_options=_transport_options(settings),
         broker_connection_timeout=settings.connect_timeout,
@@ -70,6 +74,10 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
         # visibility timeout (kombu's default sweep is every ~100 s).
         "unacked_restore_interval": min(10.0, max(0.5, vt / 4)),
         "unacked_restore_throttle": 1,
+        # A sweep holds a lock in Redis, which outlives a worker (or a Redis)
+        # killed mid-sweep: until it expires no sweep runs. kombu's 5 minutes
+        # would leave the orphaned messages waiting that long.
+        "unacked_mutex_expire": int(min(300, max(2, vt))),
         "socket_timeout": settings.worker_timeout,
         "socket_connect_timeout": settings.connect_timeout,
         "socket_keepalive": True,
