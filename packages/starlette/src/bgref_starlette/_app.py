@@ -29,15 +29,17 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 def create_app() -> Starlette:
     """Create the app and its log writer (``LOG_PATH``, ``LOG_DELAY_MS``, ``LOG_FSYNC``)."""
+    # One writer per process, shared by every request and task.
+    writer = LogWriter()
     app = Starlette(
         routes=[
-            Route("/send-message/", send_message, methods=["POST"]),
+            Route("/send-message/", send_message(writer), methods=["POST"]),
             Route("/baseline/", baseline, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error, InvalidMessage: invalid_message},
         lifespan=_lifespan,
     )
-    # One writer per process, shared by every request and task.
-    app.state.writer = LogWriter()
+    # Kept on the app too, for the lifespan and for anyone extending the app.
+    app.state.writer = writer
     return app
