@@ -24,7 +24,7 @@ def send_message(writer: LogWriter) -> Endpoint:
     """The send-message endpoint, writing with ``writer``."""
 
     # A closure rather than request.app.state.writer: that lookup (State's
-    # __getattr__) cost about 3 µs per request in the server, 7% of the
+    # __getattr__) cost about 3 µs per request in the server, 5% of the
     # throughput of this app (packages/starlette/README.md).
     async def send_message(request: Request) -> JSONResponse:
         """Acknowledge the message; it is written after the response is sent."""
