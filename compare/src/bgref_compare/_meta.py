@@ -84,6 +84,14 @@ def _memory_gb() -> float | None:
         return None
 
 
+def _relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` if inside it: published results hold no machine paths."""
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return path.name
+
+
 def collect_meta(params: dict[str, Any], cpus: dict[str, Any]) -> dict[str, Any]:
     """Everything needed to tell what was measured, where and with what."""
     root = Path.cwd()
@@ -95,7 +103,7 @@ def collect_meta(params: dict[str, Any], cpus: dict[str, Any]) -> dict[str, Any]
         "git_dirty": bool(status) if status is not None else None,
         "python": platform.python_version(),
         "python_implementation": platform.python_implementation(),
-        "executable": sys.executable,
+        "executable": _relative(Path(sys.executable), root),
         "platform": platform.platform(),
         "cpu_count": os.cpu_count(),
         "cpu_model": _cpu_model(),
