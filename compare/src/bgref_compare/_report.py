@@ -26,8 +26,8 @@ MECHANISMS: dict[str, str] = {
     "fastapi": (
         "After the response, Starlette runs the task in the same ASGI call, on the event "
         "loop. The task queues the line; the lines of one loop iteration share one "
-        "`os.write` (`awrite_soon`), since a system call per message cost about a tenth "
-        "of the throughput."
+        "`os.write` (`awrite_soon`): a system call per message costs more than the task "
+        "itself (packages/starlette/README.md)."
     ),
     "starlette": (
         "The same mechanism as FastAPI without FastAPI's dependency injection and "

@@ -17,7 +17,7 @@ async def write_message(writer: LogWriter, message: str) -> None:
         # Async on purpose: a sync task would cost a thread hop. awrite_soon
         # queues the line, and the lines of one event-loop iteration go out in
         # one os.write: a system call per message costs about a tenth of the
-        # throughput (docs/reference-run). Its own failures are logged by linelog.
+        # throughput (compare/benchmarks/background_cost.py). linelog logs its own failures.
         await writer.awrite_soon(message)
     except Exception:
         # Left to propagate, the error would reach uvicorn, which logs it but also
