@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from _fsync import FsyncCounter
 
 
 @pytest.fixture(autouse=True)
@@ -18,3 +20,11 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def log_path(tmp_path: Path) -> Path:
     """A log file path in a fresh folder; the file does not exist yet."""
     return tmp_path / "log.txt"
+
+
+@pytest.fixture
+def fsync_counter(monkeypatch: pytest.MonkeyPatch) -> FsyncCounter:
+    """Count the fsync calls that the writer makes."""
+    counter = FsyncCounter(seconds=0.005)
+    monkeypatch.setattr(os, "fsync", counter)
+    return counter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import pickle
@@ -86,11 +87,18 @@ def test_permission_denied(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_full_disk() -> None:
-    writer = LogWriter("/dev/full")
+@pytest.mark.parametrize("fsync", [False, True], ids=["default", "fsync"])
+def test_full_disk(fsync: bool) -> None:
+    writer = LogWriter("/dev/full", fsync=fsync)
     for _ in range(2):
         with pytest.raises(LogWriteError, match="'/dev/full': No space left on device"):
             writer.write("x")
+
+    async def main() -> None:
+        with pytest.raises(LogWriteError, match="'/dev/full': No space left on device"):
+            await writer.awrite("x")
+
+    asyncio.run(main())
     writer.close()
 
 

@@ -1,17 +1,21 @@
-"""Group commit: concurrent writers share one fsync of the log file."""
+"""Group commit: concurrent writers share one write and one fsync of the log file."""
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import os
 import threading
 import time
+from collections import deque
 
 __all__ = ["GroupCommit"]
 
 # The longest a leader waits for the writers of the previous batch to join its fsync.
 _MAX_GATHER = 0.002
+# Makes the lock a follower sleeps on (tests replace it to interrupt the sleep).
+_new_lock = threading.Lock
 
 
 class _LoopWaiters:
@@ -23,17 +27,38 @@ class _LoopWaiters:
         self.flight: asyncio.Future[None] | None = None
 
 
-class GroupCommit:
-    """Leader/follower fsync batching over a counter of writes handed to the OS.
+class _Follower:
+    """A thread asleep until a leader covers its write, or makes it lead the next fsync."""
 
-    A writer takes a ticket after its write. It returns once an fsync that
-    started after its write has finished: either one it runs itself as the
-    leader, covering every write made so far, or one it waits for as a
-    follower. A leader that is done wakes the followers it covered and one of
-    the others, who leads the next fsync: while one fsync runs, the writers
-    released by the previous one write the lines that the next one covers.
-    The coroutines of an event loop wait on futures instead, and share one
-    fsync at a time, run by ``sync`` in the loop's default executor.
+    __slots__ = ("chain", "lock", "ticket")
+
+    def __init__(self, ticket: int) -> None:
+        self.ticket = ticket
+        # Each follower sleeps on a lock of its own: no shared lock to queue for on waking.
+        self.lock = _new_lock()
+        self.lock.acquire()
+        # The followers woken with this one, if it was covered (None: it is to lead).
+        self.chain: deque[_Follower] | None = None
+
+    def wake_next(self) -> None:
+        """Wake the next follower covered by the same fsync, if any."""
+        # Only one thread at a time gets here for a chain: the one just woken.
+        if self.chain:
+            self.chain.popleft().lock.release()
+
+
+class GroupCommit:
+    """Leader/follower batching of the lines that writers queue: one write, one fsync.
+
+    A writer queues its line and takes a ticket. It returns once an fsync that
+    started after its line was written has finished: either one it runs
+    itself as the leader, which first writes every queued line with one
+    ``os.write``, or one it waits for as a follower. A leader that is done
+    wakes the followers it covered and one of the others, who leads the next
+    fsync: while one fsync runs, the writers released by the previous one
+    queue the lines that the next one covers. The coroutines of an event loop
+    wait on futures instead, and share one fsync at a time, run by ``sync``
+    in the loop's default executor.
     """
 
     def __init__(self) -> None:
@@ -44,19 +69,19 @@ class GroupCommit:
         self._lock = threading.Lock()
         # Wakes a gathering leader (see _gather).
         self._gathered = threading.Condition(self._lock)
-        # Followers each block on a lock of their own, which a leader releases
-        # when their write is covered: no shared lock to queue for on waking.
-        self._parked: list[tuple[int, threading.Lock]] = []
+        self._parked: list[_Follower] = []
+        # Lines queued for the next leader to write, and how many were ever queued.
+        self._pending: list[bytes] = []
         self._written = 0
         self._synced = 0
         self._leading = False
-        # The writes that the last fsync covered, and how long it took.
+        # The lines that the last fsync covered, and how long it took.
         self._batch = 1
         self._fsync_seconds = 0.0
-        # Writes numbered in (_lost_from, _lost_to] were covered by a failed
-        # fsync: they may be lost (Linux may drop the dirty pages and report
-        # the error once), so their writers get the error, even if a later
-        # fsync succeeds.
+        # Lines numbered in (_lost_from, _lost_to] were covered by a failed
+        # write or fsync: they may be lost (Linux may drop the dirty pages and
+        # report the error once), so their writers get the error, even if a
+        # later fsync succeeds.
         self._lost_from = 0
         self._lost_to = 0
         self._failure: OSError | None = None
@@ -77,27 +102,28 @@ class GroupCommit:
         for fd in retired:
             os.close(fd)
 
-    def ticket(self) -> int:
-        """Count one write that was just handed to the OS and return its number."""
+    def queue(self, data: bytes) -> int:
+        """Queue ``data`` (whole lines) for the next leader to write, and return its ticket."""
         with self._lock:
-            return self._count()
+            return self._queue(data)
 
-    def _count(self) -> int:
+    def _queue(self, data: bytes) -> int:
+        self._pending.append(data)
         self._written += 1
         if self._leading and self._written - self._synced >= self._batch:
             self._gathered.notify()
         return self._written
 
-    def sync(self, fd: int, ticket: int | None = None) -> None:
-        """Return once write ``ticket`` is on stable storage, or raise OSError.
+    def commit(self, fd: int, data: bytes) -> None:
+        """Append ``data`` to ``fd`` and return once it is on stable storage, or raise OSError."""
+        with self._lock:
+            ticket = self._queue(data)
+        self.sync(fd, ticket)
 
-        Without a ticket, count a write that was just handed to the OS first
-        (one lock round trip instead of two with ``ticket``).
-        """
+    def sync(self, fd: int, ticket: int) -> None:
+        """Return once the line of ``ticket`` is on stable storage, or raise OSError."""
         while True:
             with self._lock:
-                if ticket is None:
-                    ticket = self._count()
                 if self._lost(ticket):
                     raise self._lost_error()
                 if self._synced >= ticket:
@@ -109,24 +135,35 @@ class GroupCommit:
                     except BaseException:
                         self._hand_over()
                         raise
+                    lines, self._pending = self._pending, []
                     break
-                parked = threading.Lock()
-                parked.acquire()
-                self._parked.append((ticket, parked))
-            parked.acquire()
+                follower = _Follower(ticket)
+                self._parked.append(follower)
+            try:
+                follower.lock.acquire()
+            except BaseException:  # a signal handler raised (the main thread only)
+                self._abandon(follower)
+                raise
+            follower.wake_next()
         start = time.monotonic()
         try:
+            _write_all(fd, b"".join(lines))
             os.fsync(fd)
             # Retired after this fsync started, they may hold lines up to the target.
             self._sync_retired()
         except BaseException as error:
             with self._lock:
+                # An earlier range is kept in the union: its waiters may not all
+                # have woken yet.
+                if self._failure is None:
+                    self._lost_from = self._synced
+                self._lost_to = target
                 if isinstance(error, OSError):
-                    # An earlier range is kept in the union: its waiters may not
-                    # all have woken yet.
-                    if self._failure is None:
-                        self._lost_from = self._synced
-                    self._lost_to, self._failure = target, error
+                    self._failure = error
+                else:
+                    # The queued lines may not even have been written.
+                    reason = f"interrupted by {type(error).__name__}"
+                    self._failure = OSError(errno.EIO, reason)
                 self._hand_over()
             raise
         with self._lock:
@@ -143,10 +180,10 @@ class GroupCommit:
         return OSError(self._failure.errno, self._failure.strerror)
 
     def _gather(self) -> int:
-        """Wait briefly for more writes to cover, then return the fsync's target."""
-        # The writers that the last fsync released are writing their next
+        """Wait briefly for more lines to cover, then return the fsync's target."""
+        # The writers that the last fsync released are queueing their next
         # lines: wait a little for them. Otherwise this fsync covers only the
-        # leader's line, and their appends during it slow it down as well.
+        # leader's line, and the others wait for the next one.
         deadline = time.monotonic() + min(self._fsync_seconds, _MAX_GATHER)
         while self._written - self._synced < self._batch:
             remaining = deadline - time.monotonic()
@@ -158,16 +195,34 @@ class GroupCommit:
     def _hand_over(self) -> None:
         """End this leader's turn and wake the followers it decided (called with the lock held)."""
         self._leading = False
+        done: deque[_Follower] = deque()
         waiting = []
-        for ticket, lock in self._parked:
-            if ticket <= self._synced or self._lost(ticket):
-                lock.release()
+        for follower in self._parked:
+            if follower.ticket <= self._synced or self._lost(follower.ticket):
+                follower.chain = done
+                done.append(follower)
             else:
-                waiting.append((ticket, lock))
+                waiting.append(follower)
+        self._parked = waiting
         if waiting:
             # One of the others leads the next fsync; the rest sleep on.
-            waiting.pop(0)[1].release()
-        self._parked = waiting
+            waiting.pop(0).lock.release()
+        if done:
+            # Woken all at once, the followers would fight over the GIL: each
+            # wakes the next instead (see _Follower.wake_next).
+            done.popleft().lock.release()
+
+    def _abandon(self, follower: _Follower) -> None:
+        """Do the duty of a follower whose sleep was interrupted: nobody else will."""
+        with self._lock:
+            if follower in self._parked:
+                self._parked.remove(follower)
+                return
+            if follower.chain is None and self._parked and not self._leading:
+                # It was woken to lead the next fsync: another waiter leads instead.
+                self._parked.pop(0).lock.release()
+                return
+        follower.wake_next()
 
     def _sync_retired(self) -> None:
         with self._lock:
@@ -207,15 +262,23 @@ class GroupCommit:
         for ticket, future in waiters.waiting:
             if future.done():  # cancelled
                 continue
-            if self._lost(ticket):
+            if error is not None and not isinstance(error, OSError):
+                # The flight itself broke (not the file): its waiters see why.
+                future.set_exception(error)
+            elif self._lost(ticket):
                 future.set_exception(self._lost_error())
             elif ticket <= self._synced:
                 future.set_result(None)
-            elif error is not None and not isinstance(error, OSError):
-                future.set_exception(error)
             else:
-                # Written after the flight's fsync started (or failed): another flight.
+                # Queued after the flight's fsync started (or it failed): another flight.
                 still_waiting.append((ticket, future))
         waiters.waiting = still_waiting
         if still_waiting:
             self._launch(waiters, fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # A regular file writes short only when it runs out of space: finish, or raise.
+    written = os.write(fd, data)
+    while written < len(data):
+        written += os.write(fd, data[written:])

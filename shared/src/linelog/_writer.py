@@ -112,23 +112,30 @@ class LogWriter:
     def _write_slow(self, message: str) -> None:
         if self._delay:
             time.sleep(self._delay)
-        fd = self._append_line(message)
-        if self._fsync:
-            try:
-                self._group.sync(fd)
-            except OSError as error:
-                raise self._failed(error) from error
+        if not self._fsync:
+            self._append_line(message)
+            return
+        # The group commit writes the line: one os.write for every line of a batch.
+        fd = self._current_fd()
+        try:
+            self._group.commit(fd, _encode_line(message) + b"\n")
+        except OSError as error:
+            raise self._failed(error) from error
 
     async def awrite(self, message: str) -> None:
         """Like ``write``, but awaits the delay and the fsync instead of blocking the loop."""
         if self._delay:
             await asyncio.sleep(self._delay)
-        fd = self._append_line(message)
-        if self._fsync:
-            try:
-                await self._group.async_sync(fd, self._group.ticket())
-            except OSError as error:
-                raise self._failed(error) from error
+        if not self._fsync:
+            self._append_line(message)
+            return
+        # Queued: the leader of the group commit writes it, off the event loop.
+        fd = self._current_fd()
+        ticket = self._group.queue(_encode_line(message) + b"\n")
+        try:
+            await self._group.async_sync(fd, ticket)
+        except OSError as error:
+            raise self._failed(error) from error
 
     async def awrite_soon(self, message: str) -> None:
         """Like ``awrite``, but return once the line is queued, without a system call.
@@ -207,21 +214,22 @@ class LogWriter:
         self._due = True
         self._detour = True
 
-    def _append_line(self, message: str) -> int:
-        """Append ``message`` as one line and return the descriptor it went to."""
-        return self._append(_encode_line(message) + b"\n", None)
+    def _append_line(self, message: str) -> None:
+        """Append ``message`` as one line."""
+        self._append(_encode_line(message) + b"\n", self._current_fd())
 
-    def _append(self, data: bytes, fd: int | None) -> int:
-        """Append whole lines with one system call and return the descriptor they went to."""
-        if fd is None:
-            fd = self._check() if self._due else self._fd
+    def _current_fd(self) -> int:
+        """The descriptor to write to, checking the path first if a check is due."""
+        return self._check() if self._due else self._fd
+
+    def _append(self, data: bytes, fd: int) -> None:
+        """Append whole lines with one system call."""
         try:
             written = _os_write(fd, data)
         except OSError as error:
             raise self._failed(error) from error
         if written != len(data):
             self._finish(fd, data, written)
-        return fd
 
     def _finish(self, fd: int, data: bytes, written: int) -> None:
         # A regular file writes short only when it runs out of space. Finish the
