@@ -42,11 +42,17 @@ _CHILD = textwrap.dedent(
 )
 
 
+# The fsync mode takes another path: the group commit writes batches of lines.
+modes = pytest.mark.parametrize("fsync", [False, True], ids=["default", "fsync"])
+
+
 @pytest.mark.slow
-def test_processes_and_threads(log_path: Path) -> None:
+@modes
+def test_processes_and_threads(log_path: Path, fsync: bool) -> None:
     environment = {
         **os.environ,
         "LOG_PATH": str(log_path),
+        "LOG_FSYNC": str(fsync),
         "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path]),
     }
     children = [
@@ -70,8 +76,9 @@ def test_processes_and_threads(log_path: Path) -> None:
     assert max(len(line) for line in data.split(b"\n")) > 60_000
 
 
-def test_threads_in_one_process(log_path: Path) -> None:
-    writer = LogWriter(log_path)
+@modes
+def test_threads_in_one_process(log_path: Path, fsync: bool) -> None:
+    writer = LogWriter(log_path, fsync=fsync)
     batches = [messages(99, thread, 200) for thread in range(8)]
 
     def work(batch: list[str]) -> None:
