@@ -314,6 +314,7 @@ class Writers:
         for thread in self.threads:
             thread.join(10)
             assert not thread.is_alive(), f"{thread.name} is stuck"
+        os.close(self.fd)
 
 
 def _wait_for(condition: Callable[[], bool]) -> None:
@@ -323,24 +324,41 @@ def _wait_for(condition: Callable[[], bool]) -> None:
         time.sleep(0.001)
 
 
+def _held_leader(fsync_counter: FsyncCounter, log_path: Path) -> tuple[Writers, threading.Event]:
+    """Writers on a new group, the first ("leader") in an fsync held until the gate opens."""
+    writers = Writers(GroupCommit(), _open(log_path))
+    gate = fsync_counter.gate = threading.Event()
+    writers.start("leader")
+    assert fsync_counter.entered.wait(10)
+    return writers, gate
+
+
 def test_a_follower_interrupted_while_asleep_leaves_the_queue(
     monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
 ) -> None:
     monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=False))
-    group, fd = GroupCommit(), _open(log_path)
-    writers = Writers(group, fd)
-    fsync_counter.gate = threading.Event()
-    writers.start("leader")
-    assert fsync_counter.entered.wait(10)
+    writers, gate = _held_leader(fsync_counter, log_path)
     writers.start("victim").join(10)
     writers.start("follower")
-    _wait_for(lambda: len(group._parked) == 1)
-    fsync_counter.gate.set()
+    _wait_for(lambda: len(writers.group._parked) == 1)
+    gate.set()
     writers.join()
     assert writers.ended == {"leader": "synced", "victim": "interrupted", "follower": "synced"}
-    os.close(fd)
     # A queued line is written even if its writer stopped waiting.
     assert sorted(log_path.read_text().split()) == ["follower", "leader", "victim"]
+
+
+def test_a_follower_woken_to_lead_and_interrupted_hands_the_lead_on(
+    monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=True))
+    writers, gate = _held_leader(fsync_counter, log_path)
+    for name in ("victim", "follower"):
+        writers.start(name)
+        _wait_for(lambda: len(writers.group._parked) == len(writers.threads) - 1)
+    gate.set()  # the leader covers neither, and wakes the victim to lead
+    writers.join()
+    assert writers.ended == {"leader": "synced", "victim": "interrupted", "follower": "synced"}
 
 
 def test_a_covered_follower_interrupted_on_waking_wakes_the_next(
@@ -348,11 +366,11 @@ def test_a_covered_follower_interrupted_on_waking_wakes_the_next(
 ) -> None:
     monkeypatch.setattr(linelog._groupcommit, "_MAX_GATHER", 30.0)
     monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=True))
-    group, fd = GroupCommit(), _open(log_path)
-    group.commit(fd, b"opened\n")
+    group = GroupCommit()
+    writers = Writers(group, _open(log_path))
+    group.commit(writers.fd, b"opened\n")
     # The next leader gathers four lines: its own and three followers'.
     group._fsync_seconds, group._batch = 30.0, 4
-    writers = Writers(group, fd)
     writers.start("leader")
     _wait_for(lambda: group._leading)
     for name in ("victim", "second", "third"):  # the victim is first in the chain
@@ -366,23 +384,3 @@ def test_a_covered_follower_interrupted_on_waking_wakes_the_next(
         "third": "synced",
     }
     assert fsync_counter.calls == 2
-    os.close(fd)
-
-
-def test_a_follower_woken_to_lead_and_interrupted_hands_the_lead_on(
-    monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
-) -> None:
-    monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=True))
-    group, fd = GroupCommit(), _open(log_path)
-    writers = Writers(group, fd)
-    fsync_counter.gate = threading.Event()
-    writers.start("leader")
-    assert fsync_counter.entered.wait(10)
-    writers.start("victim")
-    _wait_for(lambda: len(group._parked) == 1)
-    writers.start("follower")
-    _wait_for(lambda: len(group._parked) == 2)
-    fsync_counter.gate.set()  # the leader covers neither, and wakes the victim to lead
-    writers.join()
-    assert writers.ended == {"leader": "synced", "victim": "interrupted", "follower": "synced"}
-    os.close(fd)
