@@ -164,6 +164,15 @@ def test_round_trip(tmp_path: Path) -> None:
         load_results(tmp_path / "other.json")
 
 
+def test_report_reads_the_same_from_results_json(tmp_path: Path) -> None:
+    results = _results()
+    results["meta"]["params"]["worker_processes"] = (1, 2, 4)  # as the profile holds it
+    write_results(tmp_path / "results.json", results)
+    again = load_results(tmp_path / "results.json")
+    assert render_report(again, charts=[]) == render_report(results, charts=[])
+    assert "worker_processes=(1, 2, 4)" in render_report(again, charts=[])
+
+
 def test_report_renders_every_section_from_results_alone() -> None:
     results = _results()
     results["faults"] = [{"impl": "celery", "fault": "kill web", "acked": 10, "lost": 0}]

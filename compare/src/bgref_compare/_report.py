@@ -545,7 +545,9 @@ def _method(results: Results) -> list[str]:
 
 def _params(params: dict[str, Any]) -> str:
     skip = {"impls", "scenarios"}
-    return ", ".join(f"{k}={v}" for k, v in params.items() if k not in skip)
+    # The profile's tuples come back from results.json as lists: render both alike.
+    shown = {k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}
+    return ", ".join(f"{k}={v}" for k, v in shown.items() if k not in skip)
 
 
 def _failures(results: Results) -> list[str]:
