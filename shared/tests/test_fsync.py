@@ -173,11 +173,50 @@ def test_async_fsync_interrupted_by_another_exception(
         raise RuntimeError("not an OS error")
 
     monkeypatch.setattr(os, "fsync", broken)
+    writer = LogWriter(log_path, fsync=True)
 
     async def main() -> list[BaseException | None]:
-        with LogWriter(log_path, fsync=True) as writer:
-            return await asyncio.gather(
-                *(writer.awrite(f"m{i}") for i in range(3)), return_exceptions=True
-            )
+        return await asyncio.gather(
+            *(writer.awrite(f"m{i}") for i in range(3)), return_exceptions=True
+        )
 
     assert [type(result) for result in asyncio.run(main())] == [RuntimeError] * 3
+    monkeypatch.undo()
+    writer.close()  # writes what the broken flight left queued
+    assert sorted(read_messages(log_path)) == ["m0", "m1", "m2"]
+
+
+def test_close_writes_the_line_of_a_cancelled_waiter(
+    fsync_counter: FsyncCounter, log_path: Path
+) -> None:
+    async def main(writer: LogWriter) -> None:
+        await writer.awrite("opened")
+        fsync_counter.entered.clear()
+        fsync_counter.gate = threading.Event()
+        first = asyncio.ensure_future(writer.awrite("first"))
+        while not fsync_counter.entered.is_set():  # the first fsync took only "first"
+            await asyncio.sleep(0.005)
+        cancelled = asyncio.ensure_future(writer.awrite("cancelled"))
+        await asyncio.sleep(0)  # queued
+        cancelled.cancel()
+        fsync_counter.gate.set()
+        await first
+
+    writer = LogWriter(log_path, fsync=True)
+    asyncio.run(main(writer))
+    assert read_messages(log_path) == ["opened", "first"]
+    writer.close()
+    assert read_messages(log_path) == ["opened", "first", "cancelled"]
+    assert fsync_counter.calls == 3
+
+
+def test_close_logs_queued_lines_it_cannot_write(
+    fsync_counter: FsyncCounter, log_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = LogWriter(log_path, fsync=True)
+    writer.write("opened")
+    writer._group.queue(b"orphan\n")  # as a writer that stopped waiting leaves it
+    fsync_counter.failures = 1
+    writer.close()
+    assert "queued lines for" in caplog.text
+    assert "Input/output error" in caplog.text

@@ -102,6 +102,14 @@ class GroupCommit:
         for fd in retired:
             os.close(fd)
 
+    def flush(self, fd: int) -> None:
+        """Write and sync any lines still queued, whose writers stopped waiting for them."""
+        with self._lock:
+            if not self._pending:
+                return
+            ticket = self._written
+        self.sync(fd, ticket)
+
     def queue(self, data: bytes) -> int:
         """Queue ``data`` (whole lines) for the next leader to write, and return its ticket."""
         with self._lock:
@@ -260,7 +268,9 @@ class GroupCommit:
         error = flight.exception()
         still_waiting = []
         for ticket, future in waiters.waiting:
-            if future.done():  # cancelled
+            if future.done():
+                # Cancelled: its line, if still queued, goes with the next fsync
+                # or is written by close().
                 continue
             if error is not None and not isinstance(error, OSError):
                 # The flight itself broke (not the file): its waiters see why.

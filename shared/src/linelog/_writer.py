@@ -186,6 +186,12 @@ class LogWriter:
     def close(self) -> None:
         """Write any queued lines, then close the file; a later write opens it again."""
         self._flush_queued()
+        if self._fsync and self._fd >= 0:
+            try:
+                # Lines of fsync-mode writers that stopped waiting (a cancelled awrite).
+                self._group.flush(self._fd)
+            except OSError:
+                _logger.exception("queued lines for %s were not written", self._path)
         with self._open_lock:
             self._mark_due()
             if self._finalizer is not None:
