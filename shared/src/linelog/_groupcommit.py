@@ -72,7 +72,7 @@ class GroupCommit:
         self._parked: list[_Follower] = []
         # Lines queued for the next leader to write, and how many were ever queued.
         self._pending: list[bytes] = []
-        self._written = 0
+        self._queued = 0
         self._synced = 0
         self._leading = False
         # The lines that the last fsync covered, and how long it took.
@@ -107,26 +107,21 @@ class GroupCommit:
         with self._lock:
             if not self._pending:
                 return
-            ticket = self._written
+            ticket = self._queued
         self.sync(fd, ticket)
 
     def queue(self, data: bytes) -> int:
         """Queue ``data`` (whole lines) for the next leader to write, and return its ticket."""
         with self._lock:
-            return self._queue(data)
-
-    def _queue(self, data: bytes) -> int:
-        self._pending.append(data)
-        self._written += 1
-        if self._leading and self._written - self._synced >= self._batch:
-            self._gathered.notify()
-        return self._written
+            self._pending.append(data)
+            self._queued += 1
+            if self._leading and self._queued - self._synced >= self._batch:
+                self._gathered.notify()
+            return self._queued
 
     def commit(self, fd: int, data: bytes) -> None:
         """Append ``data`` to ``fd`` and return once it is on stable storage, or raise OSError."""
-        with self._lock:
-            ticket = self._queue(data)
-        self.sync(fd, ticket)
+        self.sync(fd, self.queue(data))
 
     def sync(self, fd: int, ticket: int) -> None:
         """Return once the line of ``ticket`` is on stable storage, or raise OSError."""
@@ -193,12 +188,12 @@ class GroupCommit:
         # lines: wait a little for them. Otherwise this fsync covers only the
         # leader's line, and the others wait for the next one.
         deadline = time.monotonic() + min(self._fsync_seconds, _MAX_GATHER)
-        while self._written - self._synced < self._batch:
+        while self._queued - self._synced < self._batch:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             self._gathered.wait(remaining)
-        return self._written
+        return self._queued
 
     def _hand_over(self) -> None:
         """End this leader's turn and wake the followers it decided (called with the lock held)."""
