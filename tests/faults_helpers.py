@@ -26,6 +26,8 @@ from ._stacks import STACKS, RedisDatabases
 
 __all__ = [
     "NO_ANSWER",
+    "PROCESSING_PREFIX",
+    "QUEUE",
     "Answer",
     "Burst",
     "Ledger",
@@ -53,6 +55,10 @@ NO_ANSWER = 0
 DELAY_MS = "20"
 # How long unacknowledged broker messages wait before they are handed out again.
 VISIBILITY_TIMEOUT = 3.0
+# The queue that the workers consume, as kombu names it in Redis, and the prefix
+# of the lists that a worker takes messages into before it records them.
+QUEUE = "celery"
+PROCESSING_PREFIX = "bgref.processing:"
 # Background workers where the approach has that knob: enough to keep up with a burst.
 WORKERS = "4"
 
@@ -313,10 +319,15 @@ def settle(
 
 
 def broker_idle(url: str) -> bool:
-    """Whether the Celery queue in Redis is empty and no message awaits an acknowledgement."""
-    # kombu's names for the default queue and for messages delivered but not acknowledged.
+    """Whether the Celery queue in Redis is empty and no message is held by a consumer."""
+    # kombu's names for the default queue and for messages delivered but not
+    # acknowledged; and the lists that messages pass through on their way there.
     try:
-        return redis_call(url, "LLEN", "celery") == 0 and redis_call(url, "HLEN", "unacked") == 0
+        return (
+            redis_call(url, "LLEN", QUEUE) == 0
+            and redis_call(url, "HLEN", "unacked") == 0
+            and redis_call(url, "KEYS", f"{PROCESSING_PREFIX}*") == []
+        )
     except (OSError, RedisReplyError):
         return False
 

@@ -13,6 +13,7 @@ from ._helpers import http_client
 from ._stacks import STACKS, StackFactory
 from .faults_helpers import (
     NO_ANSWER,
+    QUEUE,
     Answer,
     Burst,
     RedisReplyError,
@@ -38,8 +39,6 @@ RECOVERY = 20.0
 SETTLE = 60.0
 PASSWORD = "s3cret pass/word"  # a space and a slash: the URL must quote it
 LOOPBACK = {"127.0.0.1", "::1"}
-# The queue that the workers consume, as kombu names it in Redis.
-QUEUE = "celery"
 
 
 @pytest.fixture(scope="module")

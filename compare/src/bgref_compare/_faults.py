@@ -64,11 +64,20 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
     return [n for n in names if not wanted or n in wanted]
 
 
+# How many lists hold messages that a worker took but has not recorded yet.
+_PROCESSING = "return #redis.call('KEYS', 'bgref.processing:*')"
+
+
 def broker_idle(url: str) -> bool:
-    """Whether Celery's queue in Redis is empty and no message awaits an acknowledgement."""
+    """Whether Celery's queue in Redis is empty and no message is held by a consumer."""
     try:
-        # kombu's names for the default queue and for delivered, unacknowledged messages.
-        return _redis_int(url, "LLEN", "celery") == 0 and _redis_int(url, "HLEN", "unacked") == 0
+        # kombu's names for the default queue and for delivered, unacknowledged
+        # messages; and the app's lists of messages on their way there.
+        return (
+            _redis_int(url, "LLEN", "celery") == 0
+            and _redis_int(url, "HLEN", "unacked") == 0
+            and _redis_int(url, "EVAL", _PROCESSING, "0") == 0
+        )
     except (OSError, ValueError):
         return False
 

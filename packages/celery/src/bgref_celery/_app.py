@@ -24,8 +24,9 @@ def make_celery(settings: Settings) -> Any:
     app = Celery("bgref_celery", set_as_current=False)
     app.conf.update(
         broker_url=settings.redis_url,
-        # kombu's Redis transport with a fix: a lost connection no longer stops
-        # the worker on its way out (see _transport).
+        # kombu's Redis transport with fixes: no message is lost between Redis
+        # and the worker, and a lost connection no longer stops the worker (see
+        # _transport).
         broker_transport=TRANSPORT,
         broker_use_ssl=_ssl_options(settings.redis_url),
         broker_transport_options=_transport_options(settings),
@@ -70,6 +71,9 @@ def _transport_options(settings: Settings) -> dict[str, Any]:
     vt = settings.visibility_timeout
     return {
         "visibility_timeout": vt,
+        # One key per queue (no priority sub-queues), so that the worker can take
+        # messages with BLMOVE, which has one source (see _transport).
+        "priority_steps": [0],
         # Look for messages abandoned by a dead worker several times per
         # visibility timeout (kombu's default sweep is every ~100 s).
         "unacked_restore_interval": min(10.0, max(0.5, vt / 4)),

@@ -1,21 +1,98 @@
-"""kombu's Redis transport, except that losing Redis cannot stop the worker."""
+"""kombu's Redis transport: no message lost in transit, no worker stopped by a lost connection.
+
+kombu takes a message with ``BRPOP`` and records it in Redis's ``unacked``
+hash only once the reply has been read. A message popped for a worker that
+dies (or a Redis that dies) before that is in neither place: lost, although
+the web acknowledged it (celery issues 4354 and 7950). Here a worker that
+consumes a single queue takes each message with ``BLMOVE`` into a processing
+list of its own, and records it in ``unacked`` and removes it from that list
+in one transaction: a message is always somewhere in Redis. A list that nobody
+has touched for the visibility timeout belonged to a channel that died on the
+way, and any worker's sweep moves it back to its queue.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+import time
+import uuid
+from queue import Empty
 from typing import Any
 
-from kombu.transport import redis
+from kombu.transport import redis, virtual
+from kombu.utils.encoding import bytes_to_str
+from kombu.utils.json import dumps, loads
 
-__all__ = ["TRANSPORT", "Transport"]
+__all__ = ["PROCESSING_PREFIX", "TRANSPORT", "Transport"]
 
 logger = logging.getLogger(__name__)
 
 # Where Celery finds it (``broker_transport``): an import path, not a URL scheme.
 TRANSPORT = f"{__name__}:Transport"
 
+# Processing lists are named PROCESSING_PREFIX + channel id + ":" + queue key.
+PROCESSING_PREFIX = "bgref.processing:"
+
+# Moves a processing list back to the right end of its queue (taken next), if
+# nobody has touched it for ARGV[1] seconds. OBJECT IDLETIME does not touch it.
+_RESTORE_ORPHANED = """
+local idle = redis.pcall('OBJECT', 'IDLETIME', KEYS[1])
+if type(idle) ~= 'number' or idle < tonumber(ARGV[1]) then
+  return 0
+end
+local moved = 0
+while redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'RIGHT') do
+  moved = moved + 1
+end
+return moved
+"""
+
 
 class _QoS(redis.QoS):
+    channel: _Channel
+
+    def append(self, message: Any, delivery_tag: Any) -> None:
+        """Record a message in ``unacked`` and take it off its processing list, at once."""
+        transit, self.channel.in_transit = self.channel.in_transit, None
+        if transit is None:
+            super().append(message, delivery_tag)  # type: ignore[no-untyped-call]
+            return
+        processing, item = transit
+        delivery = message.delivery_info
+        record = dumps([message._raw, delivery["exchange"], delivery["routing_key"]])  # type: ignore[no-untyped-call]
+        # kombu's record of the delivery plus the LREM, in one MULTI/EXEC.
+        with self.pipe_or_acquire() as pipe:
+            pipe.zadd(self.unacked_index_key, {delivery_tag: time.time()})
+            pipe.hset(self.unacked_key, delivery_tag, record)
+            pipe.lrem(processing, 1, item)
+            pipe.execute()
+        # kombu's in-memory bookkeeping, without redis.QoS.append's record.
+        virtual.QoS.append(self, message, delivery_tag)  # type: ignore[no-untyped-call]
+
+    def restore_visible(self, start: int = 0, num: int = 10, interval: int = 10) -> None:
+        """kombu's sweep of expired ``unacked`` messages, then of orphaned processing lists."""
+        super().restore_visible(start, num, interval)  # type: ignore[no-untyped-call]
+        if (self._vrestore_count - 1) % (interval or 1):
+            return  # throttled, as kombu's sweep just was
+        # IDLETIME counts whole seconds; a live channel empties its list within milliseconds.
+        idle = max(1, math.ceil(self.visibility_timeout))
+        own = self.channel.processing_prefix
+        with self.channel.conn_or_acquire() as client:
+            for key in client.scan_iter(match=f"{PROCESSING_PREFIX}*", count=100):
+                name = bytes_to_str(key)  # type: ignore[no-untyped-call]
+                if name.startswith(own):
+                    continue
+                queue = name[len(PROCESSING_PREFIX) :].split(":", 1)[1]
+                moved = client.eval(_RESTORE_ORPHANED, 2, name, queue, idle)
+                if moved:
+                    logger.warning(
+                        "Put back %d messages taken by a consumer that died before"
+                        " recording them (%s)",
+                        moved,
+                        name,
+                    )
+
     def restore_unacked(self, client: Any = None) -> None:
         """Put the messages this channel holds back in the queue, if Redis can be reached."""
         try:
@@ -68,8 +145,72 @@ class _QoS(redis.QoS):
 class _Channel(redis.Channel):
     QoS = _QoS
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[no-untyped-call]
+        self.processing_prefix = f"{PROCESSING_PREFIX}{uuid.uuid4().hex}:"
+        # The queue key of the BLMOVE in flight, and the message being delivered.
+        self._moving_from: str | None = None
+        self.in_transit: tuple[str, bytes] | None = None
+
+    def _brpop_start(self, timeout: float | None = None) -> None:
+        queues = self._queue_cycle.consume(len(self.active_queues))
+        pri_key = self._q_for_pri
+        keys = [pri_key(q, pri) for pri in self.priority_steps for q in queues]  # type: ignore[no-untyped-call]
+        if len(keys) != 1 or self.global_keyprefix:
+            # BLMOVE takes one source key: several queues or priorities stay with BRPOP.
+            super()._brpop_start(timeout)  # type: ignore[no-untyped-call]
+            return
+        (source,) = keys
+        if timeout is None:
+            timeout = self.brpop_timeout
+        self._moving_from = source
+        self._in_poll = self.client.connection
+        self._brpop_sent_at = time.monotonic()  # type: ignore[assignment]
+        destination = self.processing_prefix + source
+        command = ("BLMOVE", source, destination, "RIGHT", "LEFT", timeout or 0)
+        self.client.connection.send_command(*command)
+
+    def _brpop_read(self, **options: Any) -> bool:
+        source, self._moving_from = self._moving_from, None
+        if source is None:
+            return bool(super()._brpop_read(**options))  # type: ignore[no-untyped-call]
+        try:
+            try:
+                item = self.client.parse_response(self.client.connection, "BLMOVE", **options)
+            except self.connection_errors:
+                # As kombu does: the next round reconnects.
+                self.client.connection.disconnect()
+                raise
+            if not item:
+                raise Empty()
+            self._deliver_moved(source, item)
+            return True
+        finally:
+            self._in_poll = None  # type: ignore[assignment]
+            self._flush_brpop_reauth()  # type: ignore[no-untyped-call]
+
+    def _deliver_moved(self, source: str, item: bytes) -> None:
+        processing = self.processing_prefix + source
+        try:
+            payload = loads(bytes_to_str(item))  # type: ignore[no-untyped-call]
+        except Exception:
+            # kombu drops what it cannot read; kept, it would come back forever.
+            self.client.lrem(processing, 1, item)
+            raise
+        queue = source.rsplit(self.sep, 1)[0]
+        self._queue_cycle.rotate(queue)
+        self.in_transit = (processing, item)
+        try:
+            self.connection._deliver(payload, queue)
+        finally:
+            leftover, self.in_transit = self.in_transit, None
+        if leftover is not None:
+            # Delivered without a record in unacked (no_ack, or requeued as
+            # undeliverable): it is not this channel's to hold any more.
+            self.client.lrem(processing, 1, item)
+
 
 class Transport(redis.Transport):
-    """The Redis transport with a channel whose cleanup survives a lost connection."""
+    """The Redis transport with reliable fetching and a cleanup that survives a lost connection."""
 
     Channel = _Channel
