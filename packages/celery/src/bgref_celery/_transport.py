@@ -23,6 +23,7 @@ from typing import Any
 from kombu.transport import redis, virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
+from redis.exceptions import ResponseError
 
 __all__ = ["PROCESSING_PREFIX", "TRANSPORT", "Transport"]
 
@@ -151,12 +152,16 @@ class _Channel(redis.Channel):
         # The queue key of the BLMOVE in flight, and the message being delivered.
         self._moving_from: str | None = None
         self.in_transit: tuple[str, bytes] | None = None
+        # Whether the server has BLMOVE; asked on the first consume (None: not yet).
+        self._blmove: bool | None = None
 
     def _brpop_start(self, timeout: float | None = None) -> None:
         queues = self._queue_cycle.consume(len(self.active_queues))
         pri_key = self._q_for_pri
         keys = [pri_key(q, pri) for pri in self.priority_steps for q in queues]  # type: ignore[no-untyped-call]
-        if len(keys) != 1 or self.global_keyprefix:
+        if self._blmove is None:
+            self._blmove = _has_blmove(self.client)
+        if not self._blmove or len(keys) != 1 or self.global_keyprefix:
             # BLMOVE takes one source key: several queues or priorities stay with BRPOP.
             super()._brpop_start(timeout)  # type: ignore[no-untyped-call]
             return
@@ -208,6 +213,23 @@ class _Channel(redis.Channel):
             # Delivered without a record in unacked (no_ack, or requeued as
             # undeliverable): it is not this channel's to hold any more.
             self.client.lrem(processing, 1, item)
+
+
+def _has_blmove(client: Any) -> bool:
+    """Whether the server has BLMOVE and LMOVE (Redis 6.2 and later)."""
+    try:
+        version = str(client.info("server").get("redis_version", ""))
+    except ResponseError:  # INFO disabled or renamed by the provider
+        version = ""
+    parts = [int(part) for part in version.split(".")[:2] if part.isdigit()]
+    if len(parts) == 2 and (parts[0], parts[1]) >= (6, 2):
+        return True
+    logger.warning(
+        "Redis %s: no BLMOVE (Redis 6.2), so kombu's BRPOP takes the messages;"
+        " one in transit can be lost if a worker or Redis dies",
+        version or "of unknown version",
+    )
+    return False
 
 
 class Transport(redis.Transport):
