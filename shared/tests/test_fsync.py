@@ -218,5 +218,6 @@ def test_close_logs_queued_lines_it_cannot_write(
     writer._group.queue(b"orphan\n")  # as a writer that stopped waiting leaves it
     fsync_counter.failures = 1
     writer.close()
-    assert "queued lines for" in caplog.text
+    assert "1 queued lines were not written" in caplog.text
     assert "Input/output error" in caplog.text
+    assert str(log_path) in caplog.text

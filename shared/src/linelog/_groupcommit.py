@@ -102,6 +102,11 @@ class GroupCommit:
         for fd in retired:
             os.close(fd)
 
+    @property
+    def pending(self) -> int:
+        """How many queued lines no leader has taken yet."""
+        return len(self._pending)
+
     def flush(self, fd: int) -> None:
         """Write and sync any lines still queued, whose writers stopped waiting for them."""
         with self._lock:

@@ -118,7 +118,7 @@ class LogWriter:
         # The group commit writes the line: one os.write for every line of a batch.
         fd = self._current_fd()
         try:
-            self._group.commit(fd, _encode_line(message) + b"\n")
+            self._group.commit(fd, _encode_line(message))
         except OSError as error:
             raise self._failed(error) from error
 
@@ -131,7 +131,7 @@ class LogWriter:
             return
         # Queued: the leader of the group commit writes it, off the event loop.
         fd = self._current_fd()
-        ticket = self._group.queue(_encode_line(message) + b"\n")
+        ticket = self._group.queue(_encode_line(message))
         try:
             await self._group.async_sync(fd, ticket)
         except OSError as error:
@@ -162,14 +162,12 @@ class LogWriter:
             lines, self._queued = self._queued, []
         if not lines:
             return  # close() wrote them
-        count = len(lines)
-        lines.append(b"")
         try:
-            self._append(b"\n".join(lines), self._batch_fd())
+            self._append(b"".join(lines), self._batch_fd())
         except LogWriteError:
             # Raised, it would reach the event loop's handler, which cannot tell
             # how many lines were lost.
-            _logger.exception("%d queued lines were not written", count)
+            _logger.exception("%d queued lines were not written", len(lines))
 
     def _batch_fd(self) -> int:
         """The descriptor for a batch, checking the path when ``reopen_check`` has passed."""
@@ -187,11 +185,14 @@ class LogWriter:
         """Write any queued lines, then close the file; a later write opens it again."""
         self._flush_queued()
         if self._fsync and self._fd >= 0:
+            # Lines of fsync-mode writers that stopped waiting (a cancelled awrite).
+            count = self._group.pending
             try:
-                # Lines of fsync-mode writers that stopped waiting (a cancelled awrite).
                 self._group.flush(self._fd)
-            except OSError:
-                _logger.exception("queued lines for %s were not written", self._path)
+            except OSError as error:
+                # Logged as awrite_soon's failures are, with the path.
+                failure = self._failed(error)
+                _logger.error("%d queued lines were not written", count, exc_info=failure)
         with self._open_lock:
             self._mark_due()
             if self._finalizer is not None:
@@ -222,7 +223,7 @@ class LogWriter:
 
     def _append_line(self, message: str) -> None:
         """Append ``message`` as one line."""
-        self._append(_encode_line(message) + b"\n", self._current_fd())
+        self._append(_encode_line(message), self._current_fd())
 
     def _current_fd(self) -> int:
         """The descriptor to write to, checking the path first if a check is due."""
@@ -302,14 +303,14 @@ class LogWriter:
 
 
 def _encode_line(message: str) -> bytes:
-    """``message`` as the UTF-8 bytes of its line, without the newline."""
+    """``message`` as the UTF-8 bytes of its line, newline included."""
     try:
         line = message.encode()
     except UnicodeEncodeError:  # lone surrogates
-        return escape(message).encode()
+        line = _NOT_PLAIN
     if line.translate(UNSAFE_BYTES) != line:
-        return escape(message).encode()
-    return line
+        line = escape(message).encode()
+    return line + b"\n"
 
 
 def _after_fork_in_child() -> None:
