@@ -73,6 +73,11 @@ class Impl:
     # Environment that makes the web server recycle its worker processes after
     # ``{n}`` requests; None if the server has no such setting.
     recycle_env: dict[str, str] | None = None
+    # Environment that sets, in ``{s}`` seconds, how long a stopping web server may
+    # take to finish its queued work before it is killed, and the text it logs when
+    # work is still unwritten at that deadline; None where no such setting exists.
+    grace_env: dict[str, str] | None = None
+    drain_overrun_log: str | None = None
     # Extra routes outside the contract, for the comparison's pitfall lab:
     # variant name -> path answering like /send-message/.
     variants: dict[str, str] = field(default_factory=dict)
@@ -126,6 +131,8 @@ IMPLS: tuple[Impl, ...] = (
         workers_env="BGREF_WORKERS",
         # Gunicorn reads extra command-line flags from GUNICORN_CMD_ARGS.
         recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
+        grace_env={"GUNICORN_CMD_ARGS": "--graceful-timeout {s}"},
+        drain_overrun_log="work pool not drained",
     ),
     Impl(
         id="celery",
