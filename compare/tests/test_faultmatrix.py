@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from bgref_compare._compare import assemble, write_docs_matrix
+from bgref_compare._compare import assemble
 from bgref_compare._faultmatrix import (
     DOCS_END,
     DOCS_START,
@@ -78,17 +77,6 @@ def test_the_docs_section_is_replaced_between_the_markers() -> None:
     assert replace_marked(new, ["x"]) == f"intro\n{DOCS_START}\nx\n{DOCS_END}\nafter\n"
     with pytest.raises(ValueError, match="fault-matrix"):
         replace_marked("no markers", ["x"])
-
-
-def test_write_docs_matrix(tmp_path: Path) -> None:
-    doc = tmp_path / "failure-semantics.md"
-    doc.write_text(f"# Failure\n\n{DOCS_START}\n*to be filled*\n{DOCS_END}\n")
-    write_docs_matrix(doc, [_row("flask", "recycling")], "From a run.")
-    text = doc.read_text()
-    assert f"{DOCS_START}\n\nFrom a run.\n\n| fault | flask |" in text
-    assert "*to be filled*" not in text
-    assert "| worker recycling | 10/10 written, lost 0" in text
-    assert text.endswith(f"{DOCS_END}\n")
 
 
 def test_faults_follow_the_registry() -> None:

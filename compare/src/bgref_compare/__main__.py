@@ -53,17 +53,27 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--write-docs",
         nargs="?",
         type=Path,
-        const=Path("docs/failure-semantics.md"),
+        const=Path("."),
         default=None,
         metavar="PATH",
-        help="also write the fault matrix between the markers of PATH "
-        "(default: docs/failure-semantics.md); for the published reference run",
+        help="also render the marked figures (the fault matrix, each package's figures) in "
+        "the docs under PATH, or in the file PATH (default: the docs of the repository in "
+        "the current directory); for the published reference run",
     )
     compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
 
     report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
     report_cmd.add_argument("results", type=Path, help="a results.json")
     report_cmd.add_argument("--out", type=Path, default=None, help="default: beside results.json")
+    report_cmd.add_argument(
+        "--write-docs",
+        nargs="?",
+        type=Path,
+        const=Path("."),
+        default=None,
+        metavar="PATH",
+        help="also render the marked figures in the docs under PATH (default: .) from it",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -91,6 +101,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         results = load_results(args.results)
         out = args.out or args.results.parent
         print(write_report(results, out))
+        if args.write_docs is not None:
+            from ._published import doc_files, write_marked
+
+            for path in doc_files(args.write_docs):
+                if write_marked(path, results):
+                    print(f"figures written into {path}")
 
 
 if __name__ == "__main__":

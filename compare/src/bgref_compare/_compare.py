@@ -16,17 +16,18 @@ from typing import Any
 
 from ._bench import Bench, CpuPlan
 from ._console import print_summary, progress_bar
-from ._faultmatrix import DOCS_END, DOCS_START, FaultRow, matrix_lines, replace_marked
+from ._faultmatrix import FaultRow
 from ._faults import FaultSink, plan_fault_steps
 from ._meta import collect_meta
 from ._profile import Profile
+from ._published import doc_files, write_marked
 from ._report import write_report
 from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
 from ._scenarios import plan_steps, selfcheck
 from ._soak import plan_soak_steps
 from .registry import IMPL_IDS, get
 
-__all__ = ["SCENARIOS", "assemble", "run_comparison", "write_docs_matrix"]
+__all__ = ["SCENARIOS", "assemble", "run_comparison"]
 
 SCENARIOS = ("throughput", "slow-work", "scale-out", "faults", "soak")
 # The load generator must reach at least this multiple of the best implementation's rps.
@@ -198,27 +199,15 @@ def run_comparison(
     results = assemble(meta, check, runs, failures, sink.rows)
     write_results(out_dir / "results.json", results)
     write_report(results, out_dir)
-    if docs is not None and sink.rows:
-        commit = str(meta.get("git_commit") or "unknown")[:12]
-        caption = (
-            f"From a `{profile.name}` run of `python -m bgref_compare compare` on "
-            f"{str(meta.get('date', ''))[:10]} (commit `{commit}`), {meta.get('cpu_count')} "
-            f"CPUs; the full figures are in that run's `report.md`."
-        )
-        write_docs_matrix(docs, sink.rows, caption)
-        print(f"fault matrix written into {docs}")
+    if docs is not None:
+        # The marked blocks of the docs (the fault matrix, each package's figures),
+        # rendered from this run: for the published reference run only.
+        for path in doc_files(docs):
+            if write_marked(path, results):
+                print(f"figures written into {path}")
     print_summary(results, plain=plain)
     _print_checks(results)
     return results
-
-
-def write_docs_matrix(path: Path, rows: list[FaultRow], caption: str = "") -> None:
-    """Put the fault matrix between the markers of ``path`` (``docs/failure-semantics.md``)."""
-    text = path.read_text()
-    if DOCS_START not in text or DOCS_END not in text:
-        raise ValueError(f"{path} has no {DOCS_START} ... {DOCS_END} section")
-    head = [caption, ""] if caption else []
-    path.write_text(replace_marked(text, ["", *head, *matrix_lines(rows), ""]))
 
 
 def _failure(impl: str, variant: str, scenario: str, exc: BaseException) -> Failure:

@@ -110,8 +110,13 @@ def _cell(row: FaultRow | None) -> str:
     acked = data.get("acknowledged")
     kept = acked - lost if isinstance(acked, int) and isinstance(lost, int) else None
     lost_text = f"**lost {lost}**" if lost else f"lost {_num(lost)}"
+    # Written, but not acknowledged: the request got no answer or an error, so its
+    # client cannot know the message was kept. Never counted among the written.
+    written = data.get("written")
+    doubt = written - kept if isinstance(written, int) and kept is not None else 0
+    doubt_text = f", **+{doubt} in doubt**" if doubt > 0 else ""
     return (
-        f"{_num(kept)}/{_num(acked)} written, {lost_text}, "
+        f"{_num(kept)}/{_num(acked)} written{doubt_text}, {lost_text}, "
         f"dup {_num(data.get('duplicated'))}, err {_num(data.get('errors'))}, slowest "
         + _ms(slowest)
         + "".join(f", **{name} exited**" for name in data.get("exited") or [])
@@ -143,10 +148,11 @@ def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
         lines.append(f"| {FAULTS.get(fault, fault)} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "Each cell: acknowledged messages that were written (of those acknowledged), "
-        "acknowledged but lost, written more than once, requests not acknowledged (an error "
-        "answer or none), and the slowest answer. Requests refused after the fault (the "
-        "server gone) count as errors.",
+        "Each cell: acknowledged messages that were written (of those acknowledged); "
+        "**in doubt**: messages written although their request was not acknowledged (no "
+        "answer or an error), so their client cannot tell; acknowledged but lost, written more "
+        "than once, requests not acknowledged (an error answer or none), and the slowest "
+        "answer. Requests refused after the fault (the server gone) count as errors.",
     ]
     return lines
 

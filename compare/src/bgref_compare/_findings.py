@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from ._figures import Figures, fmt, ms, pct
 from ._results import Results
+from ._verdicts import (
+    Verdict,
+    advice_is_better,
+    direct_call_blocks,
+    overload,
+    responds_first,
+    responsive_claim,
+)
 
 __all__ = ["approach_advice", "tutorial_claims"]
 
@@ -32,6 +40,29 @@ def _scale_text(fig: Figures) -> str | None:
     return f"{steps}{eff}"
 
 
+# What each outcome of the overload rule means, in the advice's words.
+_OVERLOAD_WORDS: dict[str | None, str] = {
+    "refuses": "it refused the excess with an error answer",
+    "queues": "it took everything in, refused nothing and queued the excess",
+    "slows": (
+        "it refused nothing but took in less than was offered: the excess waited in the "
+        "client, unanswered, because the server could not keep up"
+    ),
+    None: "not measured",
+}
+
+
+def _overload_text(*figs: Figures) -> str:
+    """What the overload rule found for ``figs``, one clause per outcome, with its figures."""
+    bases: dict[str | None, list[str]] = {}
+    for fig in figs:
+        verdict = overload(fig)
+        bases.setdefault(verdict.outcome, []).append(verdict.basis)
+    return "; ".join(
+        f"{_OVERLOAD_WORDS[outcome]} ({'; '.join(found)})" for outcome, found in bases.items()
+    )
+
+
 def approach_advice(results: Results) -> list[str]:
     """Paragraphs of 'which approach when', each built from this run's figures."""
     delay = _delay(results)
@@ -42,30 +73,21 @@ def approach_advice(results: Results) -> list[str]:
         ratios = " and ".join(f"{pct(f.ratio)} (`{f.impl}`)" for f in asyncs)
         caps = " and ".join(f"{fmt(f.capacity)}/s (`{f.impl}`)" for f in asyncs)
         worst = max(asyncs, key=lambda f: f.above.get("backlog_max", 0) if f.above else 0)
-        backlog = worst.above.get("backlog_max") if worst.above else None
+        overloaded = _overload_text(*asyncs)
         out.append(
             "**Short work that may die with the process (a log line, a metric, a cache "
             "refresh): `starlette` or `fastapi`, with an `async` task that awaits.** "
             f"Send-message kept {ratios} of the baseline's throughput, and with {fmt(delay)} ms "
             f"of simulated work per message one process completed {caps}, because the work "
-            "awaits instead of holding a thread. The backlog lives in the process: above "
-            f"capacity it reached {fmt(backlog)} messages (`{worst.impl}`, peak "
-            f"{fmt(worst.above['peak_rss_mb'] if worst.above else None)} MB), with no limit "
-            "and no back-pressure, and whatever is queued when the process dies is gone."
+            f"awaits instead of holding a thread. Above capacity {overloaded}. The backlog lives "
+            f"in the process (peak {fmt(worst.above['peak_rss_mb'] if worst.above else None)} "
+            f"MB for `{worst.impl}`), and whatever is queued when the process dies is gone."
         )
     flask = Figures.of(results, "flask")
     if flask.send or flask.below:
         above = flask.above
-        if above and above["rejected"]:
-            pressure = (
-                f"Above capacity it answered {fmt(above['rejected'])} of {fmt(above['requests'])} "
-                "requests with 503 instead of queueing without bound"
-            )
-        elif above:
-            pressure = (
-                f"Above capacity its bounded queue absorbed the excess (backlog peak "
-                f"{fmt(above.get('backlog_max'))}) without refusing any request in this run"
-            )
+        if above:
+            pressure = f"Above capacity {_overload_text(flask)}"
         else:
             pressure = "Its behaviour above capacity was not measured in this run"
         scale = _scale_text(flask)
@@ -108,7 +130,8 @@ def approach_advice(results: Results) -> list[str]:
             f"completed {fmt(blocking.capacity)} messages/s with {fmt(delay)} ms of work (one "
             "at a time, the loop stalled meanwhile), and every other request waited: response "
             f"p99 {ms(blocking.latency(blocking.above, 'p99'))} above that rate. Calling the "
-            "work inside the endpoint (`/wrong-way/`) makes each client wait for it: median "
+            "blocking work inside an `async def` endpoint (`/wrong-way/`, as the tutorial's "
+            "“wrong way” does) blocks the loop too and makes each client wait for it: median "
             f"response {ms(wrong.latency(wrong.below, 'p50'))} even below capacity."
         )
     if not out:
@@ -116,12 +139,16 @@ def approach_advice(results: Results) -> list[str]:
     return out
 
 
-def _verdict(holds: bool | None) -> str:
-    return {True: "**holds**", False: "**does not hold**", None: "**not measured**"}[holds]
+def _words(verdict: Verdict) -> str:
+    return f"**{verdict.outcome or 'not measured'}**"
 
 
 def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
-    """``(claim, verdict, evidence)`` for each of the tutorial's claims that the lab measures."""
+    """``(claim, verdict, evidence)`` for each of the tutorial's claims that the lab measures.
+
+    Each verdict comes from a rule in ``_verdicts``; its evidence starts with the
+    figures the rule used.
+    """
     delay = _delay(results)
     default = Figures.of(results, "fastapi")
     def_task = Figures.of(results, "fastapi", "def-task")
@@ -130,11 +157,7 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
     claims: list[tuple[str, str, str]] = []
 
     # 1. The direct call blocks the response.
-    wrong_p50 = wrong.latency(wrong.below, "p50")
-    task_p50 = def_task.latency(def_task.below, "p50")
-    holds = None
-    if wrong_p50 is not None and task_p50 is not None:
-        holds = wrong_p50 >= 0.9 * delay and task_p50 < 0.5 * delay
+    verdict = direct_call_blocks(wrong, def_task, delay)
     zero_work = ""
     if wrong.ratio is not None and def_task.ratio is not None:
         cheaper = "less" if wrong.ratio > def_task.ratio else "more"
@@ -147,77 +170,49 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
         (
             "“Calling the background function directly … blocks the response until the task "
             "finishes, defeating the purpose.”",
-            _verdict(holds),
-            f"With {fmt(delay)} ms of work, `/wrong-way/` answered in {ms(wrong_p50)} (median) "
-            f"against {ms(task_p50)} for the `def` task, below capacity.{zero_work}",
+            _words(verdict),
+            f"Decided by: {verdict.basis}. The tutorial's `/wrong-way/` is an `async def` "
+            "endpoint, so its direct call blocks the event loop as well as its own client."
+            f"{zero_work}",
         )
     )
 
     # 2. Tasks should be plain def functions, not async.
-    holds = None
-    if None not in (def_task.ratio, default.ratio, def_task.capacity, default.capacity):
-        assert def_task.ratio is not None
-        assert default.ratio is not None
-        assert def_task.capacity is not None
-        assert default.capacity is not None
-        better_ratio = def_task.ratio >= default.ratio
-        better_cap = def_task.capacity >= default.capacity
-        holds = better_ratio and better_cap if better_ratio == better_cap else None
-    evidence = (
-        f"An `async def` task that awaits (`fastapi`'s own `/send-message/`) kept "
-        f"{pct(default.ratio)} of the baseline's throughput against {pct(def_task.ratio)} "
-        f"for the plain `def` task, and completed {fmt(default.capacity)} against "
-        f"{fmt(def_task.capacity)} messages/s with {fmt(delay)} ms of work: the `def` task "
-        "pays a hop to the thread pool per message and is capped by the pool's size. "
-        "What the advice protects against is an `async def` task that *blocks*: "
-        f"{fmt(blocking.capacity)} messages/s, response p99 "
-        f"{ms(blocking.latency(blocking.above, 'p99'))} above capacity."
-    )
-    verdict = _verdict(holds)
-    if holds is None and None not in (def_task.ratio, default.ratio):
-        verdict = "**holds in part**"
+    verdict = advice_is_better(def_task, default)
     claims.append(
         (
             "“Background tasks should be regular functions, not async, because FastAPI runs "
             "them in a thread pool.”",
-            verdict,
-            evidence,
+            _words(verdict),
+            f"Decided by: {verdict.basis}, with {fmt(delay)} ms of work for the capacity. The "
+            "`def` task pays a hop to the thread pool per message and is capped by the pool's "
+            "size. What the advice protects against is an `async def` task that *blocks*: "
+            f"{fmt(blocking.capacity)} messages/s, response p99 "
+            f"{ms(blocking.latency(blocking.above, 'p99'))} above capacity.",
         )
     )
 
     # 3. Background tasks keep the API responsive.
-    task_p99 = def_task.latency(def_task.below, "p99")
-    blocking_p99 = blocking.latency(blocking.below, "p99")
-    above_p99 = def_task.latency(def_task.above, "p99")
-    answers = "still answers fast" if above_p99 is not None and above_p99 < delay else "answers"
-    holds = None
-    if task_p99 is not None:
-        holds = task_p99 < delay
+    verdict = responsive_claim([def_task, default, blocking], delay)
     claims.append(
         (
             "“Background tasks help keep your API responsive by offloading slow work.”",
-            _verdict(holds) + (" for tasks that do not block the loop" if holds else ""),
-            f"With {fmt(delay)} ms of work below capacity, the `def` task answered with p99 "
-            f"{ms(task_p99)}, the `async def` task that awaits with p99 "
-            f"{ms(default.latency(default.below, 'p99'))}; an `async def` task that blocks "
-            f"with p99 {ms(blocking_p99)}. Above capacity the `def` task {answers} "
-            f"(p99 {ms(above_p99)}) and its backlog grows "
-            f"without bound: {fmt(def_task.above.get('backlog_max') if def_task.above else None)}"
-            " messages at the peak, and "
+            _words(verdict),
+            f"Responsive means a response p99 under the {fmt(delay)} ms of work. Decided by: "
+            f"{verdict.basis}. Above capacity the `def` task's backlog reached "
+            f"{fmt(def_task.above.get('backlog_max') if def_task.above else None)} messages, "
             f"{ms(def_task.completion(def_task.above, 'p99'))} from request to log line (p99).",
         )
     )
 
     # 4. The API responds immediately: what the machinery costs.
+    verdict = responds_first(def_task, delay)
     claims.append(
         (
             "“This lets your API respond quickly while the background task runs separately.”",
-            "**holds in part**" if def_task.ratio is not None else _verdict(None),
-            f"The response does come first, but the task runs in the same process on the same "
-            f"CPU: the tutorial's `def` task kept {pct(def_task.ratio)} of the baseline's "
-            f"throughput without any simulated work "
-            f"({fmt(def_task.extra_us, 1)} µs of server CPU per request on top of the "
-            "baseline's).",
+            _words(verdict),
+            f"Decided by: {verdict.basis}. The response does come first, but the task runs in "
+            "the same process on the same CPU.",
         )
     )
     return claims

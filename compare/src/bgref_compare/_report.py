@@ -17,7 +17,10 @@ __all__ = ["render_report", "write_report"]
 VARIANTS: dict[str, str] = {
     "default": "`async def` task awaiting `LogWriter.awrite_soon` (the implementation)",
     "def-task": "plain `def` task, run in the thread pool (the tutorial's advice)",
-    "wrong-way": "the work called inside the endpoint (the tutorial's “wrong way”)",
+    "wrong-way": (
+        "the work called inside an `async def` endpoint, blocking the event loop "
+        "(the tutorial's “wrong way”)"
+    ),
     "async-blocking": "`async def` task calling the blocking `write` (`time.sleep`)",
 }
 
@@ -441,6 +444,7 @@ def _soak(results: Results) -> list[str]:
     runs = find_runs(results, scenario="soak")
     if not runs:
         return []
+    params = results["meta"].get("params", {})
     rows = []
     for run in sorted(runs, key=lambda r: _impl_order(r["impl"])):
         growth = run.get("memory_growth")
@@ -463,9 +467,10 @@ def _soak(results: Results) -> list[str]:
     return [
         "## Soak",
         "",
-        "Each implementation at about 80% of the capacity it showed with the simulated work, "
-        "open loop. Memory is flat when the stack's RSS at the end is within 20% of its RSS "
-        "after the warm-up.",
+        f"Each implementation at {pct(params.get('soak_load'))} of a capacity probed again "
+        "with the simulated work at the start of its soak (the capacity/s column; it can "
+        "differ from the slow-work section's), open loop. Memory is flat when the stack's "
+        "RSS at the end is within 20% of its RSS after the warm-up.",
         "",
         *_table(
             [

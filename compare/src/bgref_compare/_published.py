@@ -1,0 +1,130 @@
+"""Blocks of the docs rendered from a published ``results.json``, between markers.
+
+A figure in ``README.md``, ``docs/`` or a package's README either sits between
+``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` and is rendered here from the
+published run, or stands beside the command that reproduces it. The compare
+tests re-render every marked block (and the published ``report.md``) and fail
+on any difference, so a block cannot drift from its data.
+
+Blocks: ``fault-matrix`` (the fault matrix, in ``docs/failure-semantics.md``)
+and ``figures:IMPL`` (one implementation's headline figures, for its README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ._faultmatrix import matrix_lines, rows_of
+from ._figures import Figures, fmt, ms
+from ._results import Results
+from ._verdicts import overload
+
+__all__ = [
+    "DOC_GLOBS",
+    "MARKER",
+    "doc_files",
+    "render_block",
+    "render_marked",
+    "source_line",
+    "write_marked",
+]
+
+# The files whose figures must have a source, relative to the repository's root.
+DOC_GLOBS = (
+    "README.md",
+    "docs/*.md",
+    "packages/*/README.md",
+    "shared/README.md",
+    "compare/README.md",
+)
+
+# <!-- NAME:start --> ... <!-- NAME:end -->, NAME being a block and its argument.
+# Each marker on a line of its own, so that prose may name a marker without one.
+MARKER = re.compile(
+    r"^<!-- (?P<name>[a-z-]+(?::[a-z0-9-]+)?):start -->$(?P<body>.*?)^<!-- (?P=name):end -->$",
+    re.S | re.M,
+)
+
+
+def source_line(results: Results) -> str:
+    """Which run the figures come from: profile, date, commit, machine."""
+    meta = results["meta"]
+    commit = str(meta.get("git_commit") or "unknown")[:12]
+    return (
+        f"From a `{meta.get('params', {}).get('name', '?')}` run of `python -m bgref_compare "
+        f"compare` on {str(meta.get('date', ''))[:10]} (commit `{commit}`), "
+        f"{meta.get('cpu_count')} CPUs; the full figures are in that run's `report.md`."
+    )
+
+
+def _fault_matrix(results: Results, arg: str) -> list[str]:
+    return [source_line(results), "", *matrix_lines(rows_of(results.get("faults") or []))]
+
+
+def _figures(results: Results, impl: str) -> list[str]:
+    fig = Figures.of(results, impl)
+    delay = results["meta"].get("params", {}).get("delay_ms")
+    send, base = fig.send, fig.baseline
+    extra = fig.extra_us
+    lines = [
+        source_line(results),
+        "",
+        f"- Throughput without simulated work: send-message {fmt(send['rps'] if send else None)}"
+        f" requests/s against {fmt(base['rps'] if base else None)} for the baseline, a ratio "
+        f"of {fmt(fig.ratio, 2)}; "
+        + ("–" if extra is None else f"{fmt(extra, 1)} µs of server CPU per message")
+        + " for the background work.",
+        f"- With {fmt(delay)} ms of work per message: {fmt(fig.capacity)} messages/s "
+        f"completed; below capacity, completion p99 {ms(fig.completion(fig.below, 'p99'))} "
+        f"and response p99 {ms(fig.latency(fig.below, 'p99'))}.",
+        f"- Above capacity: {overload(fig).basis}; peak memory "
+        f"{fmt(fig.above['peak_rss_mb'] if fig.above else None)} MB.",
+    ]
+    points = [(r.get("workers"), r.get("completed_rps")) for r in fig.scale]
+    if len(points) > 1:
+        lines.append("- By workers: " + ", ".join(f"{w} → {fmt(c)}/s" for w, c in points) + ".")
+    lines.append(f"- Lost / duplicated over these runs: {fig.lost()} / {fig.duplicated()}.")
+    return lines
+
+
+_BLOCKS: dict[str, Callable[[Results, str], list[str]]] = {
+    "fault-matrix": _fault_matrix,
+    "figures": _figures,
+}
+
+
+def render_block(results: Results, name: str) -> str:
+    """The body of the block ``name`` (``fault-matrix``, ``figures:flask``) from ``results``."""
+    kind, _, arg = name.partition(":")
+    render = _BLOCKS.get(kind)
+    if render is None:
+        raise ValueError(f"no rendered block {kind!r}; known: {', '.join(_BLOCKS)}")
+    return "\n\n" + "\n".join(render(results, arg)) + "\n\n"
+
+
+def render_marked(text: str, results: Results) -> str:
+    """``text`` with every marked block rendered again from ``results``."""
+
+    def again(match: re.Match[str]) -> str:
+        name = match.group("name")
+        return f"<!-- {name}:start -->{render_block(results, name)}<!-- {name}:end -->"
+
+    return MARKER.sub(again, text)
+
+
+def write_marked(path: Path, results: Results) -> bool:
+    """Re-render the marked blocks of ``path``; True if the file changed."""
+    text = path.read_text()
+    new = render_marked(text, results)
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+def doc_files(root: Path) -> list[Path]:
+    """Every file of ``DOC_GLOBS`` under ``root``; ``root`` itself if it is a file."""
+    if root.is_file():
+        return [root]
+    return sorted({path for pattern in DOC_GLOBS for path in root.glob(pattern)})
