@@ -73,9 +73,9 @@ def _figures(results: Results, impl: str) -> list[str]:
         "",
         f"- Throughput without simulated work: send-message {fmt(send['rps'] if send else None)}"
         f" requests/s against {fmt(base['rps'] if base else None)} for the baseline, a ratio "
-        f"of {fmt(fig.ratio, 2)}; "
-        + ("–" if extra is None else f"{fmt(extra, 1)} µs of server CPU per message")
-        + " for the background work.",
+        f"of {fmt(fig.ratio, 2)}: send-message cost "
+        + ("–" if extra is None else f"{fmt(extra, 1)} µs")
+        + " more server CPU per request than the baseline.",
         f"- With {fmt(delay)} ms of work per message: {fmt(fig.capacity)} messages/s "
         f"completed; below capacity, completion p99 {ms(fig.completion(fig.below, 'p99'))} "
         f"and response p99 {ms(fig.latency(fig.below, 'p99'))}.",
@@ -84,7 +84,8 @@ def _figures(results: Results, impl: str) -> list[str]:
     ]
     points = [(r.get("workers"), r.get("completed_rps")) for r in fig.scale]
     if len(points) > 1:
-        lines.append("- By workers: " + ", ".join(f"{w} → {fmt(c)}/s" for w, c in points) + ".")
+        steps = ", ".join(f"{w} → {fmt(c)}/s" for w, c in points)
+        lines.append(f"- Completed with `BGREF_WORKERS` set to: {steps}.")
     lines.append(f"- Lost / duplicated over these runs: {fig.lost()} / {fig.duplicated()}.")
     return lines
 

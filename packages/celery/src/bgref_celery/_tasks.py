@@ -106,7 +106,7 @@ def _write_message(task: Any, message: str) -> None:
 
 
 def _backoff(retries: int, maximum: float) -> float:
-    """Exponential backoff from 0.5 s, capped, with jitter so retries do not stampede."""
+    """A wait between half and all of a ceiling of 0.5 s doubling per retry, capped (jitter)."""
     ceiling = min(maximum, 0.5 * 2**retries)
     return random.uniform(ceiling / 2, ceiling)
 
