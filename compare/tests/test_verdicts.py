@@ -210,3 +210,17 @@ def test_the_tutorial_rules() -> None:
     assert first.outcome == "holds in part"
     assert "ratio 0.41 without work" in first.basis
     assert responds_first(wrong, DELAY).outcome == "does not hold"
+
+
+def test_the_inline_def_endpoint_is_judged_apart_from_the_blocked_loop() -> None:
+    results = _published_like()
+    results["runs"] += [
+        _slow("fastapi", "def-endpoint", "below", offered=300, acked=300, p50=51.0, p99=60.0),
+        _slow("fastapi", "def-endpoint", "above", offered=900, acked=700, p50=900, p99=2000),
+    ]
+    evidence = next(
+        e for c, _, e in tutorial_claims(results) if c.startswith("“Calling the background")
+    )
+    assert "In a plain `def` endpoint, which runs in the thread pool" in evidence
+    assert "`def-endpoint` median 51.0 ms" in evidence
+    assert "it completed 600 messages/s against 20 for `/wrong-way/`" in evidence

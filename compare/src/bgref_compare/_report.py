@@ -22,6 +22,10 @@ VARIANTS: dict[str, str] = {
         "(the tutorial's “wrong way”)"
     ),
     "async-blocking": "`async def` task calling the blocking `write` (`time.sleep`)",
+    "def-endpoint": (
+        "the work called inside a plain `def` endpoint, which FastAPI runs in its thread "
+        "pool: the client waits, the event loop does not"
+    ),
 }
 
 # Why each approach costs what it costs; the figures beside this text are measured.

@@ -101,6 +101,9 @@ IMPLS: tuple[Impl, ...] = (
             "wrong-way": "/wrong-way/",
             # An `async def` task that blocks the event loop with time.sleep.
             "async-blocking": "/lab/async-blocking/",
+            # The work inline in a plain `def` endpoint: in the thread pool, so the
+            # client waits for it but the event loop does not.
+            "def-endpoint": "/lab/def-endpoint/",
         },
     ),
     Impl(

@@ -35,6 +35,18 @@ async def wrong_way(message: Message, request: Request) -> Received:
     return Received()
 
 
+@router.post("/lab/def-endpoint/")
+def def_endpoint(message: Message, request: Request) -> Received:
+    """The work inline in a plain ``def`` endpoint, which FastAPI runs in its thread pool.
+
+    The client waits for the work, as on ``/wrong-way/``, but the event loop does
+    not: this measures inline work, where ``/wrong-way/`` measures a blocked loop.
+    """
+    writer: LogWriter = request.app.state.writer
+    writer.write(message)
+    return Received()
+
+
 async def write_blocking(writer: LogWriter, message: str) -> None:
     """An ``async def`` task that calls the blocking ``write``: it stalls the event loop."""
     writer.write(message)
