@@ -6,8 +6,9 @@ published run, or stands beside the command that reproduces it. The compare
 tests re-render every marked block (and the published ``report.md``) and fail
 on any difference, so a block cannot drift from its data.
 
-Blocks: ``fault-matrix`` (the fault matrix, in ``docs/failure-semantics.md``)
-and ``figures:IMPL`` (one implementation's headline figures, for its README).
+Blocks: ``fault-matrix`` (the fault matrix, in ``docs/failure-semantics.md``),
+``figures:IMPL`` (one implementation's headline figures, for its README) and
+``run`` (the machine, the run and its targets, in ``docs/reference-run/README.md``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._faultmatrix import matrix_lines, rows_of
-from ._figures import Figures, fmt, ms
+from ._figures import TARGETS, Figures, fmt, ms
 from ._results import Results
 from ._verdicts import overload
 
@@ -35,6 +36,7 @@ __all__ = [
 DOC_GLOBS = (
     "README.md",
     "docs/*.md",
+    "docs/*/README.md",
     "packages/*/README.md",
     "shared/README.md",
     "compare/README.md",
@@ -90,9 +92,54 @@ def _figures(results: Results, impl: str) -> list[str]:
     return lines
 
 
+def _run(results: Results, arg: str) -> list[str]:
+    meta = results["meta"]
+    params = meta.get("params", {})
+    cpus = meta.get("cpus", {})
+    pinning = (
+        f"load generator on CPU {cpus.get('loadgen')}; every server process and Redis on "
+        f"CPU {', '.join(str(c) for c in cpus.get('servers') or [])}"
+        if cpus.get("pinned")
+        else "none (fewer than two CPUs)"
+    )
+    minutes = (meta.get("duration_s") or 0) / 60
+    targets = []
+    for impl, ratio in results["ratios"].items():
+        send = Figures.of(results, impl).send
+        reps: list[float] = (send.get("ratio_reps") if send else None) or []
+        spread = f" ({fmt(min(reps), 2)}–{fmt(max(reps), 2)})" if len(reps) > 1 else ""
+        target = TARGETS.get(impl)
+        verdict = (
+            ""
+            if target is None or ratio is None
+            else (f", target {target}: {'met' if ratio >= target else '**not met**'}")
+        )
+        targets.append(f"`{impl}` {fmt(ratio, 2)}{spread}{verdict}")
+    load = meta.get("load_average") or ["?"]
+    return [
+        "| | |",
+        "| --- | --- |",
+        f"| CPU | {meta.get('cpu_count')} CPUs, {meta.get('cpu_model') or 'unknown model'} |",
+        f"| memory | {fmt(meta.get('memory_gb'), 1)} GB |",
+        f"| platform | {meta.get('platform', '?')} |",
+        f"| Python | {meta.get('python_implementation', '')} {meta.get('python', '?')} |",
+        f"| pinning | {pinning} |",
+        f"| date | {str(meta.get('date', '?'))[:10]}, {fmt(minutes)} minutes (profile "
+        f"`{params.get('name', '?')}`, {params.get('throughput_reps', '?')} throughput "
+        "repetitions) |",
+        "",
+        f"The run is of commit `{str(meta.get('git_commit') or 'unknown')[:12]}` "
+        + ("with uncommitted changes" if meta.get("git_dirty") else "with a clean work tree")
+        + f" (`meta.git_commit`, `meta.git_dirty`), at a load average of {load[0]} at the "
+        "start. Send-message rps / baseline rps, the median of the paired repetitions "
+        "(min–max): " + "; ".join(targets) + ".",
+    ]
+
+
 _BLOCKS: dict[str, Callable[[Results, str], list[str]]] = {
     "fault-matrix": _fault_matrix,
     "figures": _figures,
+    "run": _run,
 }
 
 
