@@ -9,6 +9,7 @@ this fails after a change to the report's code, re-render them:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,27 @@ def test_blocks_are_written_between_their_markers(tmp_path: Path, published: Res
 
     # Rendering again changes nothing.
     assert not write_marked(doc, published)
+
+
+# A measured figure: a time per call, a rate, a ratio or a speed-up. Settings
+# (20 ms of work, a 30 s timeout, 50% of capacity) are not caught, by design.
+_FIGURE = re.compile(
+    r"\d[\d,.]*\s?(?:µs|rps|requests/s|messages/s|lines/s)\b|\bratio (?:of )?\d\.\d|\d\.\d+×"
+)
+_DATE = re.compile(r"\b20\d\d-\d\d-\d\d\b")
+_COMMAND = re.compile(r"`(?:python3? |nox |uv run )[^`]*`|`[^`\s]+\.py\b[^`]*`")
+
+
+def test_a_figure_outside_a_rendered_block_names_its_command_and_date() -> None:
+    """Each section with a measured figure that is not rendered names a date and a command."""
+    unsourced = []
+    for path in doc_files(ROOT):
+        text = MARKER.sub("", path.read_text())
+        for section in re.split(r"\n(?=#{1,4} )", text):
+            figure = _FIGURE.search(section)
+            if figure and not (_DATE.search(section) and _COMMAND.search(section)):
+                title = section.lstrip().splitlines()[0]
+                unsourced.append(f"{path.relative_to(ROOT)} · {title} · {figure.group(0)!r}")
+    assert not unsourced, "figures with neither a rendered source nor a command and date: " + (
+        "; ".join(unsourced)
+    )
