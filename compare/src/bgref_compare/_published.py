@@ -57,7 +57,8 @@ def source_line(results: Results) -> str:
     return (
         f"From a `{meta.get('params', {}).get('name', '?')}` run of `python -m bgref_compare "
         f"compare` on {str(meta.get('date', ''))[:10]} (commit `{commit}`), "
-        f"{meta.get('cpu_count')} CPUs; the full figures are in that run's `report.md`."
+        f"{meta.get('cpu_count')} CPUs ({meta.get('cpu_model') or 'unknown model'}); the full "
+        "figures are in that run's `report.md`."
     )
 
 
