@@ -12,7 +12,7 @@ from _fsync import FsyncCounter
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the caller's LOG_* variables from changing what a test sees."""
-    for name in ("LOG_PATH", "LOG_FSYNC", "LOG_DELAY_MS"):
+    for name in ("LOG_PATH", "LOG_FSYNC", "LOG_DELAY_MS", "LOG_RETRY_SECONDS", "LOG_RETRY_LINES"):
         monkeypatch.delenv(name, raising=False)
 
 

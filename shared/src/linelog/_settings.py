@@ -5,7 +5,18 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["resolve_delay", "resolve_fsync", "resolve_path"]
+__all__ = [
+    "resolve_delay",
+    "resolve_fsync",
+    "resolve_path",
+    "resolve_retry_lines",
+    "resolve_retry_seconds",
+]
+
+# Long enough to ride out a remount, a log folder being recreated or a disk being
+# cleaned; short enough that a server does not hold messages for minutes unseen.
+DEFAULT_RETRY_SECONDS = 10.0
+DEFAULT_RETRY_LINES = 10_000
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -44,3 +55,35 @@ def resolve_delay(delay_ms: float | None) -> float:
     if not math.isfinite(delay_ms) or delay_ms < 0:
         raise ValueError(f"delay_ms must be a finite number >= 0, not {delay_ms!r}")
     return delay_ms / 1000.0
+
+
+def resolve_retry_seconds(retry_seconds: float | None) -> float:
+    """Return how long a line may wait for a retry: the argument, else ``LOG_RETRY_SECONDS``."""
+    if retry_seconds is None:
+        raw = os.environ.get("LOG_RETRY_SECONDS", "").strip()
+        if not raw:
+            return DEFAULT_RETRY_SECONDS
+        try:
+            retry_seconds = float(raw)
+        except ValueError:
+            message = f"LOG_RETRY_SECONDS must be a number of seconds, not {raw!r}"
+            raise ValueError(message) from None
+    if not math.isfinite(retry_seconds) or retry_seconds < 0:
+        raise ValueError(f"retry_seconds must be a finite number >= 0, not {retry_seconds!r}")
+    return retry_seconds
+
+
+def resolve_retry_lines(retry_lines: int | None) -> int:
+    """Return how many lines may wait for a retry: the argument, else ``LOG_RETRY_LINES``."""
+    if retry_lines is None:
+        raw = os.environ.get("LOG_RETRY_LINES", "").strip()
+        if not raw:
+            return DEFAULT_RETRY_LINES
+        try:
+            retry_lines = int(raw)
+        except ValueError:
+            message = f"LOG_RETRY_LINES must be a whole number of lines, not {raw!r}"
+            raise ValueError(message) from None
+    if isinstance(retry_lines, bool) or not isinstance(retry_lines, int) or retry_lines < 0:
+        raise ValueError(f"retry_lines must be a whole number >= 0, not {retry_lines!r}")
+    return retry_lines

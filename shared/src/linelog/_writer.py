@@ -8,12 +8,20 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from types import TracebackType
 
+from ._backlog import Backlog, may_pass
 from ._errors import LogWriteError
 from ._escape import UNSAFE_BYTES, escape
 from ._groupcommit import GroupCommit
-from ._settings import resolve_delay, resolve_fsync, resolve_path
+from ._settings import (
+    resolve_delay,
+    resolve_fsync,
+    resolve_path,
+    resolve_retry_lines,
+    resolve_retry_seconds,
+)
 from ._ticker import Ticker
 
 __all__ = ["LogWriter"]
@@ -36,6 +44,10 @@ class LogWriter:
     ``delay_ms`` (simulated work before each write) to ``LOG_DELAY_MS``. The file is
     opened on the first write; whether the path still names it (log rotation) is
     checked again at most ``reopen_check`` seconds later, and after any error.
+    ``write_soon`` and ``awrite_soon`` hold a line whose write failed for a
+    reason that may pass, and retry it in the background: for at most
+    ``retry_seconds`` (``LOG_RETRY_SECONDS``), at most ``retry_lines`` lines
+    (``LOG_RETRY_LINES``).
     """
 
     def __init__(
@@ -45,6 +57,8 @@ class LogWriter:
         fsync: bool | None = None,
         delay_ms: float | None = None,
         reopen_check: float = 0.01,
+        retry_seconds: float | None = None,
+        retry_lines: int | None = None,
     ) -> None:
         self._path = resolve_path(path)
         self._fsync = resolve_fsync(fsync)
@@ -66,6 +80,13 @@ class LogWriter:
         self._queued: list[bytes] = []
         self._queue_lock = threading.Lock()
         self._batch_check_at = 0.0
+        # Lines of write_soon and awrite_soon whose write failed for a reason that may pass.
+        self._backlog = Backlog(
+            self._path,
+            resolve_retry_seconds(retry_seconds),
+            resolve_retry_lines(retry_lines),
+            _write_held_by(self),
+        )
         _WRITERS.add(self)
 
     @property
@@ -87,6 +108,26 @@ class LogWriter:
     def reopen_check(self) -> float:
         """The longest time, in seconds, that a rotated file may go unnoticed."""
         return self._reopen_check
+
+    @property
+    def retry_seconds(self) -> float:
+        """The longest a line is held for a retry (0: not held)."""
+        return self._backlog.max_seconds
+
+    @property
+    def retry_lines(self) -> int:
+        """The most lines held for a retry at once (0: none)."""
+        return self._backlog.max_lines
+
+    @property
+    def held(self) -> int:
+        """How many lines are held for a retry now: while above 0, the log is not writable."""
+        return len(self._backlog)
+
+    @property
+    def lost(self) -> int:
+        """How many held lines were dropped (beyond a retry bound) since the writer was created."""
+        return self._backlog.lost
 
     def write(self, message: str) -> None:
         """Sleep the simulated delay, then append ``message`` as one line (fsync if enabled)."""
@@ -112,6 +153,9 @@ class LogWriter:
     def _write_slow(self, message: str) -> None:
         if self._delay:
             time.sleep(self._delay)
+        if self._backlog:
+            # Held lines go first: one try now, which succeeds if the path is back.
+            self._backlog.attempt()
         if not self._fsync:
             self._append_line(message)
             return
@@ -122,10 +166,38 @@ class LogWriter:
         except OSError as error:
             raise self._failed(error) from error
 
+    def write_soon(self, message: str) -> None:
+        """Like ``write``, but hold the line for a background retry if the path fails for now.
+
+        A failure that may pass (a missing folder, a directory in the way, a
+        full disk, EIO, a permission, a read-only remount) holds the line,
+        retried in the background within ``retry_seconds`` and
+        ``retry_lines``, instead of raising; while lines are held, later lines
+        queue behind them. Other failures raise ``LogWriteError``. With
+        ``fsync``, or with a bound of 0, this is ``write``.
+        """
+        if self._fsync or not self._backlog.enabled:
+            self.write(message)
+            return
+        if self._delay:
+            time.sleep(self._delay)
+        line = _encode_line(message)
+        if self._backlog:
+            self._backlog.hold((line,))
+            return
+        try:
+            self._append(line, self._current_fd())
+        except LogWriteError as error:
+            if not may_pass(error):
+                raise
+            self._backlog.hold((line,), error)
+
     async def awrite(self, message: str) -> None:
         """Like ``write``, but awaits the delay and the fsync instead of blocking the loop."""
         if self._delay:
             await asyncio.sleep(self._delay)
+        if self._backlog:
+            self._backlog.attempt()
         if not self._fsync:
             self._append_line(message)
             return
@@ -142,8 +214,9 @@ class LogWriter:
 
         The lines queued during one event-loop iteration are appended together, in
         one ``os.write``, when it ends; ``close`` writes any still queued. A failure
-        is logged (logger ``linelog``, with the path and the number of lines), not
-        raised. With ``fsync`` this is ``awrite``.
+        that may pass holds the lines for a retry, as ``write_soon`` does; any
+        other is logged (logger ``linelog``, with the path and the number of
+        lines), not raised. With ``fsync`` this is ``awrite``.
         """
         if self._fsync:
             await self.awrite(message)
@@ -162,12 +235,29 @@ class LogWriter:
             lines, self._queued = self._queued, []
         if not lines:
             return  # close() wrote them
+        if self._backlog:
+            self._backlog.hold(lines)
+            return
         try:
             self._append(b"".join(lines), self._batch_fd())
-        except LogWriteError:
+        except LogWriteError as error:
+            if self._backlog.enabled and may_pass(error):
+                self._backlog.hold(lines, error)
+                return
             # Raised, it would reach the event loop's handler, which cannot tell
             # how many lines were lost.
             _logger.exception("%d queued lines were not written", len(lines))
+
+    def _write_held(self, data: bytes) -> int:
+        """Append held lines for the backlog; return how many bytes were written."""
+        written = 0
+        try:
+            fd = self._batch_fd()
+            while written < len(data):
+                written += _os_write(fd, data[written:])
+        except OSError as error:
+            self._failed(error)
+        return written
 
     def _batch_fd(self) -> int:
         """The descriptor for a batch, checking the path when ``reopen_check`` has passed."""
@@ -182,8 +272,13 @@ class LogWriter:
         return self._fd
 
     def close(self) -> None:
-        """Write any queued lines, then close the file; a later write opens it again."""
+        """Write any queued and held lines, then close the file; a later write opens it again.
+
+        Held lines get one last try; those it cannot write are dropped, counted
+        in ``lost`` and logged with the path.
+        """
         self._flush_queued()
+        self._backlog.close()
         if self._fsync and self._fd >= 0:
             # Lines of fsync-mode writers that stopped waiting (a cancelled awrite).
             count = self._group.pending
@@ -260,7 +355,8 @@ class LogWriter:
                 self._reopen_if_moved()
                 if self._reopen_check > 0 and _TICKER.schedule(self, self._reopen_check):
                     self._due = False
-                    self._detour = self._slow
+                    # While lines are held, write() leaves the fast path to try them first.
+                    self._detour = self._slow or bool(self._backlog)
             return self._fd
 
     def _reopen_if_moved(self) -> None:
@@ -313,6 +409,18 @@ def _encode_line(message: str) -> bytes:
     return line + b"\n"
 
 
+def _write_held_by(writer: LogWriter) -> Callable[[bytes], int]:
+    """``writer._write_held`` without a reference that would keep the writer alive."""
+    method = weakref.WeakMethod(writer._write_held)
+
+    def write(data: bytes) -> int:
+        bound = method()
+        # A writer collected while lines were held cannot write them: they expire, counted.
+        return bound(data) if bound is not None else 0
+
+    return write
+
+
 def _after_fork_in_child() -> None:
     # Locks held by parent threads at fork time would never be released in the
     # child, and the ticker thread does not exist there. The descriptor is
@@ -324,6 +432,7 @@ def _after_fork_in_child() -> None:
         writer._queue_lock = threading.Lock()
         # The parent writes what it queued; the child must not write it again.
         writer._queued = []
+        writer._backlog.reset()
         writer._mark_due()
 
 
