@@ -80,7 +80,12 @@ def test_the_docs_section_is_replaced_between_the_markers() -> None:
 
 
 def test_faults_follow_the_registry() -> None:
-    assert applicable_faults(get("fastapi")) == ["unwritable-log", "web-crash", "graceful-stop"]
+    assert applicable_faults(get("fastapi")) == [
+        "unwritable-log",
+        "unwritable-log-long",
+        "web-crash",
+        "graceful-stop",
+    ]
     assert "recycling" in applicable_faults(get("flask"))
     celery = applicable_faults(get("celery"))
     for fault in ("broker-down", "broker-frozen", "worker-crash", "pool-child-crash"):

@@ -30,6 +30,7 @@ FAULTS: dict[str, str] = {
     "broker-down": "broker killed",
     "broker-frozen": "broker frozen",
     "unwritable-log": "unwritable log",
+    "unwritable-log-long": "unwritable log, past the retry bound",
     "recycling": "worker recycling",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import threading
@@ -40,6 +41,12 @@ EXIT_DEADLINE_S = 40.0
 QUIET_S = 1.0
 # The web server's processes are recycled after about this many requests.
 RECYCLE_AFTER = 50
+# How long linelog holds a line it cannot write (LOG_RETRY_SECONDS), in the
+# approaches that hold writes: longer than the unwritable-log outage, so that
+# nothing is lost, and short enough for the longer outage to outlast it.
+RETRY_BOUND_S = 5.0
+# The longer outage lasts the rest of the burst plus the bound plus this margin.
+PAST_BOUND_S = 1.5
 
 
 @dataclass
@@ -54,6 +61,7 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
     """The faults that apply to ``impl`` (of ``wanted``, if not empty), in running order."""
     names = [
         "unwritable-log",
+        "unwritable-log-long",
         *(["broker-frozen", "broker-down"] if impl.needs_redis else []),
         *(["pool-child-crash", "worker-crash", "worker-stop"] if len(impl.processes) > 1 else []),
         *(["recycling"] if impl.recycle_env else []),
@@ -189,6 +197,10 @@ class _Fault:
     after: Callable[[RunningStack], None] = lambda running: None
     # Log files besides the stack's own that may hold the burst's messages.
     logs: Callable[[RunningStack], list[Path]] = lambda running: []
+    # Checks the row against what the approach declares it loses to this fault,
+    # given the stack's output from before the fault and the burst's message
+    # prefix; raises if it differs.
+    expect: Callable[[RunningStack, FaultRow, str, str], None] = lambda *args: None
 
 
 # The processes each fault stops on purpose (and that need not be found running afterwards).
@@ -303,8 +315,33 @@ def _unwritable_log(outage: float) -> Callable[[RunningStack], None]:
     return strike
 
 
+# linelog's report at the end of an episode that lost lines (_backlog.py).
+_LOST_REPORT = r"(\d+) lines not written to {path}: beyond the retry bound"
+
+
+def _expect_bounded_loss(running: RunningStack, row: FaultRow, before: str, prefix: str) -> None:
+    """Past the bound, every held line is lost, and the writers count exactly those."""
+    if not running.impl.holds_writes:
+        # The queue's retry has no bound: nothing may be lost.
+        if row["lost"]:
+            raise RuntimeError(f"lost {row['lost']} past the outage, expected none")
+        return
+    report = re.compile(_LOST_REPORT.format(path=re.escape(str(running.log_path))))
+    output = running.stack.output()
+    counted = sum(map(int, report.findall(output))) - sum(map(int, report.findall(before)))
+    # The path came back after every held line had expired: none of them may be in the new file.
+    late = _counts([running.log_path], prefix)
+    if counted != row["lost"] or late:
+        raise RuntimeError(
+            f"the bound declares {counted} lost (linelog's reports) and none written late;"
+            f" the log shows {row['lost']} lost and {sum(late.values())} written late"
+        )
+
+
 def _faults(profile: Profile) -> dict[str, _Fault]:
     outage = profile.fault_outage_s
+    # Held lines expire RETRY_BOUND_S after their write failed: wait that long after the last one.
+    past_bound = profile.fault_burst / profile.fault_rate + RETRY_BOUND_S + PAST_BOUND_S
     return {
         "graceful-stop": _Fault(_sigterm_web, after=_wait_web_exit),
         "web-crash": _Fault(_sigkill_web),
@@ -314,6 +351,9 @@ def _faults(profile: Profile) -> dict[str, _Fault]:
         "broker-down": _Fault(_broker_down(outage)),
         "broker-frozen": _Fault(_broker_frozen(outage)),
         "unwritable-log": _Fault(_unwritable_log(outage), logs=lambda r: [_aside(r)]),
+        "unwritable-log-long": _Fault(
+            _unwritable_log(past_bound), logs=lambda r: [_aside(r)], expect=_expect_bounded_loss
+        ),
         "recycling": _Fault(lambda running: None),
     }
 
@@ -353,7 +393,10 @@ def _settle(
         # Without a retrying queue (or with a process of it dead) a failed write is
         # gone for good: once the log has stopped growing for a while, it holds
         # everything it will.
-        quiet = QUIET_S if not running.impl.retries_writes or not all(alive) else None
+        # linelog's retry (holds_writes) writes held lines within a backoff
+        # step (0.25 s) of the path coming back, which happened before this wait.
+        unbounded = running.impl.retries_writes and not running.impl.holds_writes
+        quiet = QUIET_S if not unbounded or not all(alive) else None
         counts = _counts(paths, prefix)
         if all(counts.get(seq, 0) for seq in acked):
             return url is None or broker_idle(url)
@@ -372,6 +415,7 @@ def _strike_once(
 ) -> FaultRow:
     burst = _Burst(bench, running, profile, name)
     before = _lines(running.log_path)
+    output = running.stack.output()
     burst.start()
     # Mid-burst: once a quarter of the burst is in the log, or half its time is gone.
     quarter = max(1, profile.fault_burst // 4)
@@ -401,6 +445,7 @@ def _strike_once(
         _revive(running)
         counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
     row = fault_row(running.impl.id, name, statuses, elapsed, counts)
+    fault.expect(running, row, output, burst.prefix)
     if exited:
         row["exited"] = exited
         row["restarted"] = running.impl.survives_web_crash
@@ -411,6 +456,8 @@ def _fault_env(impl: Impl) -> dict[str, str]:
     env = {}
     if impl.visibility_timeout_env:
         env[impl.visibility_timeout_env] = f"{VISIBILITY_TIMEOUT_S:g}"
+    if impl.holds_writes:
+        env["LOG_RETRY_SECONDS"] = f"{RETRY_BOUND_S:g}"
     return env
 
 
@@ -489,6 +536,8 @@ def plan_fault_steps(
             continue
         per_fault = profile.fault_burst / profile.fault_rate + 2 * profile.fault_outage_s + 2.0
         seconds = (5.0 if impl.needs_redis else 1.5) + len(names) * per_fault
+        if "unwritable-log-long" in names:
+            seconds += RETRY_BOUND_S + PAST_BOUND_S
 
         def run(impl: Impl = impl) -> list[Run]:
             run_faults(bench, profile, impl, sink)

@@ -61,9 +61,13 @@ class Impl:
     # The environment variable that sets how many background workers run
     # (pool threads, worker processes); None if the approach has no such knob.
     workers_env: str | None = None
-    # A failed background write is retried until it succeeds (a durable queue),
-    # rather than logged and dropped.
+    # A failed background write is retried (by a durable queue, or by linelog's
+    # bounded retry, see holds_writes) rather than logged and dropped at once.
     retries_writes: bool = False
+    # A write that fails for a reason that may pass is held in the web process
+    # and retried within linelog's bounds (LOG_RETRY_SECONDS, LOG_RETRY_LINES),
+    # and /healthz answers 503 meanwhile: lines held past a bound are lost.
+    holds_writes: bool = False
     # The environment variable that sets, in seconds, how soon a message taken by
     # a worker that died comes back to the queue; None without a broker.
     visibility_timeout_env: str | None = None
@@ -94,6 +98,8 @@ IMPLS: tuple[Impl, ...] = (
         package="bgref-fastapi",
         path="packages/fastapi",
         processes=(Process("web", (*_UVICORN, "bgref_fastapi:create_app")),),
+        retries_writes=True,
+        holds_writes=True,
         variants={
             # The tutorial's advice: a plain `def` task, run in the thread pool.
             "def-task": "/right-way/",
@@ -111,6 +117,8 @@ IMPLS: tuple[Impl, ...] = (
         package="bgref-starlette",
         path="packages/starlette",
         processes=(Process("web", (*_UVICORN, "bgref_starlette:create_app")),),
+        retries_writes=True,
+        holds_writes=True,
     ),
     Impl(
         id="flask",
@@ -132,6 +140,8 @@ IMPLS: tuple[Impl, ...] = (
             ),
         ),
         workers_env="BGREF_WORKERS",
+        retries_writes=True,
+        holds_writes=True,
         # Gunicorn reads extra command-line flags from GUNICORN_CMD_ARGS.
         recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
         grace_env={"GUNICORN_CMD_ARGS": "--graceful-timeout {s}"},

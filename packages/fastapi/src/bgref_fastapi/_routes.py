@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import JSONResponse
 
 from linelog import LogWriter
 
 from ._message import Message
-from ._models import Health, Received
+from ._models import Health, Received, unavailable
 from ._tasks import write_message
 
 __all__ = ["router"]
@@ -42,8 +43,15 @@ async def baseline(message: Message) -> Received:
 
 
 @router.get(
-    "/healthz", operation_id="healthz", summary="Whether the implementation can accept work"
+    "/healthz",
+    operation_id="healthz",
+    summary="Whether the implementation can accept work",
+    response_model=Health,
+    responses={503: {"description": "The log file cannot be written for now"}},
 )
-async def healthz() -> Health:
-    """Report that the app accepts work: it has no queue to fill or broker to lose."""
+async def healthz(request: Request) -> Health | JSONResponse:
+    """Report whether the app accepts work: 503 while its writer holds lines it cannot write."""
+    writer: LogWriter = request.app.state.writer
+    if writer.held:
+        return unavailable(writer)
     return Health()

@@ -17,7 +17,9 @@ async def write_message(writer: LogWriter, message: str) -> None:
         # Async on purpose: a sync task would cost a thread hop. awrite_soon
         # queues the line, and the lines of one event-loop iteration go out in
         # one os.write: a system call per message costs about a tenth of the
-        # throughput (compare/benchmarks/background_cost.py). linelog logs its own failures.
+        # throughput (compare/benchmarks/background_cost.py). A write that fails
+        # for a reason that may pass (the path briefly a directory, a full disk)
+        # is held and retried by linelog within its bounds; it logs the rest.
         await writer.awrite_soon(message)
     except Exception:
         # Left to propagate, the error would reach uvicorn, which logs it but also

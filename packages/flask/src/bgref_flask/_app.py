@@ -57,7 +57,9 @@ def create_app() -> Flask:
         except InvalidMessage as error:
             return {"detail": [error.error]}, 422
         try:
-            pool.submit(writer.write, message)
+            # write_soon: if the log path fails for a while, the line is held and
+            # retried in the background (within linelog's bounds), not dropped.
+            pool.submit(writer.write_soon, message)
         except (QueueFull, PoolClosed) as error:
             return {"detail": str(error)}, 503, _RETRY_AFTER
         return _RECEIVED
@@ -73,10 +75,15 @@ def create_app() -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Any:
-        """Report whether the pool would take one more message."""
-        if pool.accepting:
+        """Report whether the pool would take one more message and the log is writable."""
+        if pool.accepting and not writer.held:
             return {"status": "ok"}
-        reason = "the work pool is draining" if pool.closed else "the work queue is full"
+        if writer.held:
+            reason = f"the log file cannot be written; {writer.held} lines held for a retry"
+        elif pool.closed:
+            reason = "the work pool is draining"
+        else:
+            reason = "the work queue is full"
         return {"status": "unavailable", "detail": reason}, 503, _RETRY_AFTER
 
     return app

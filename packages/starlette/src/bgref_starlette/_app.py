@@ -35,7 +35,7 @@ def create_app() -> Starlette:
         routes=[
             Route("/send-message/", send_message(writer), methods=["POST"]),
             Route("/baseline/", baseline, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
+            Route("/healthz", healthz(writer), methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error, InvalidMessage: invalid_message},
         lifespan=_lifespan,

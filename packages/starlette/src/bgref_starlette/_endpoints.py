@@ -40,6 +40,18 @@ async def baseline(request: Request) -> JSONResponse:
     return JSONResponse(_RECEIVED)
 
 
-async def healthz(request: Request) -> JSONResponse:
-    """Report that the app accepts work: it has no queue to fill or broker to lose."""
-    return JSONResponse({"status": "ok"})
+def healthz(writer: LogWriter) -> Endpoint:
+    """The health endpoint: 503 while ``writer`` holds lines it cannot write yet."""
+
+    async def healthz(request: Request) -> JSONResponse:
+        """Report whether the app accepts work (a load balancer stops sending on 503)."""
+        if writer.held:
+            detail = f"the log file cannot be written; {writer.held} lines held for a retry"
+            return JSONResponse(
+                {"status": "unavailable", "detail": detail},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        return JSONResponse({"status": "ok"})
+
+    return healthz
