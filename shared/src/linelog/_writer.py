@@ -223,12 +223,15 @@ class LogWriter:
             return
         if self._delay:
             await asyncio.sleep(self._delay)
-        line = _encode_line(message)
+        self._queue_soon(_encode_line(message), asyncio.get_running_loop())
+
+    def _queue_soon(self, line: bytes, loop: asyncio.AbstractEventLoop) -> None:
+        """Queue ``line`` for the batch that ``loop`` writes at the end of this iteration."""
         with self._queue_lock:
             self._queued.append(line)
             if len(self._queued) > 1:
                 return  # the first line of the batch scheduled the flush
-        asyncio.get_running_loop().call_soon(self._flush_queued)
+        loop.call_soon(self._flush_queued)
 
     def _flush_queued(self) -> None:
         with self._queue_lock:
