@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import logging.handlers
 import os
 import shutil
 import statistics
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from linelog import LogWriter
+from linelog import LogHandler, LogWriter, read_messages
 
 # About 40 bytes a line, like a short message; plain, as most messages are.
 MESSAGES = [f"message number {i:08d} hello world" for i in range(1000)]
@@ -111,6 +113,101 @@ def coroutine_group_commit(path: Path, messages: list[str], tasks: int = 1000) -
     return asyncio.run(main())
 
 
+# One formatter for every handler: the usual timestamp, level, logger and message.
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+HANDLERS: dict[str, tuple[str, Callable[[Path], logging.Handler]]] = {
+    "handler": ("linelog.LogHandler", lambda path: LogHandler(path)),
+    "filehandler": ("logging.FileHandler", lambda path: logging.FileHandler(path)),
+    "watched": (
+        "logging.handlers.WatchedFileHandler",
+        lambda path: logging.handlers.WatchedFileHandler(path),
+    ),
+}
+
+
+def _logger(key: str, path: Path) -> tuple[logging.Logger, logging.Handler]:
+    handler = HANDLERS[key][1](path)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    logger = logging.getLogger(f"bench.{key}")
+    logger.handlers = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, handler
+
+
+def handler_records(key: str, path: Path, messages: list[str]) -> float:
+    """Seconds for ``logger.info`` of each message through the handler ``key``."""
+    logger, handler = _logger(key, path)
+    try:
+        logger.info("warm-up: opens the file")
+        info = logger.info
+        start = time.perf_counter()
+        for message in messages:
+            info(message)
+        return time.perf_counter() - start
+    finally:
+        handler.close()
+
+
+def injection_check(key: str, path: Path) -> bool:
+    """Whether a record holding a newline and a forged record stays one line."""
+    logger, handler = _logger(key, path)
+    logger.info("login failed for user=bob\n2024-01-01 00:00:00,000 INFO app admin logged in")
+    handler.close()
+    return len(path.read_bytes().splitlines()) == 1
+
+
+def processes_check(key: str, path: Path, processes: int = 4, records: int = 300) -> bool:
+    """Whether records of forked processes stay whole lines and follow a rotation.
+
+    Each process logs through the handler made before the fork (a gunicorn or
+    Celery parent), the file is renamed (logrotate), and after a pause each
+    logs more: every record must be one whole line, and every record logged
+    after the pause must be in the new file.
+    """
+    logger, handler = _logger(key, path)
+    logger.info("warm-up: opens the file")
+    payload = "p" * 3000
+    ready, go = os.pipe(), os.pipe()
+    children = []
+    for n in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                for i in range(records):
+                    logger.info("before %d-%d %s", n, i, payload)
+                os.write(ready[1], b".")
+                os.read(go[0], 1)
+                for i in range(records):
+                    logger.info("after %d-%d %s", n, i, payload)
+                handler.close()
+            finally:
+                os._exit(0)
+        children.append(pid)
+    for _ in children:
+        os.read(ready[0], 1)
+    rotated = path.with_name(path.name + ".1")
+    path.rename(rotated)
+    time.sleep(0.1)  # longer than any handler's rotation check
+    os.write(go[1], b"." * processes)
+    for pid in children:
+        os.waitpid(pid, 0)
+    handler.close()
+    for fd in (*ready, *go):
+        os.close(fd)
+    old, new = read_messages(rotated), read_messages(path)
+    expected = {
+        f"{stage} {n}-{i} {payload}"
+        for stage in ("before", "after")
+        for n in range(processes)
+        for i in range(records)
+    }
+    whole = {line.split(" ", 4)[-1] for line in old + new} >= expected
+    count = len(old) + len(new) == len(expected) + 1
+    after = sum(1 for line in new if " after " in line) == processes * records
+    return whole and count and after
+
+
 Bench = Callable[[Path, list[str]], float]
 
 # key -> (label, function, messages per round); the sizes keep a round near a
@@ -124,6 +221,8 @@ CASES: dict[str, tuple[str, Bench, int]] = {
     "coroutines": ("group commit, 1000 coroutines", coroutine_group_commit, 10_000),
 }
 CHUNK = 10_000
+# Records per round of each handler; they alternate in chunks, as raw and writer do.
+HANDLER_RECORDS = 60_000
 
 
 def _filesystem(directory: Path) -> str:
@@ -143,8 +242,10 @@ def _filesystem(directory: Path) -> str:
 
 def run(directory: Path, rounds: int, scale: float) -> None:
     """Run every case ``rounds`` times, interleaved, and print the table and the ratios."""
-    rates: dict[str, list[float]] = {key: [] for key in CASES}
+    rates: dict[str, list[float]] = {key: [] for key in (*CASES, *HANDLERS)}
     pair_ratios: list[float] = []
+    handler_ratios: list[float] = []
+    watched_ratios: list[float] = []
     counts = {key: max(1, int(count * scale)) for key, (_, _, count) in CASES.items()}
     chunk = _messages(min(CHUNK, counts["raw"]))
     for round_number in range(rounds):
@@ -159,6 +260,17 @@ def run(directory: Path, rounds: int, scale: float) -> None:
                 path.unlink()
                 rates[key].append(pair[key])
             pair_ratios.append(pair["writer"] / pair["raw"])
+        # The handlers: the three in turn per chunk, the order rotating.
+        keys = list(HANDLERS)
+        for index in range(max(1, int(HANDLER_RECORDS * scale) // len(chunk))):
+            got = {}
+            for key in keys[index % 3 :] + keys[: index % 3]:
+                path = directory / f"{key}-{round_number}.log"
+                got[key] = len(chunk) / handler_records(key, path, chunk)
+                path.unlink()
+                rates[key].append(got[key])
+            handler_ratios.append(got["handler"] / got["filehandler"])
+            watched_ratios.append(got["handler"] / got["watched"])
         for key in ("tutorial", "fsync", "threads", "coroutines"):
             path = directory / f"{key}-{round_number}.log"
             messages = _messages(counts[key])
@@ -172,18 +284,35 @@ def run(directory: Path, rounds: int, scale: float) -> None:
     print(f"Python {sys.version.split()[0]}, {rounds} rounds (medians), files in {directory}")
     print(f"file system: {_filesystem(directory)} (fsync means something on a real disk only)")
     print()
-    print("raw and LogWriter.write: per chunk of 10,000 lines; the others: per round")
-    print(f"{'case':<32} {'lines/s':>12} {'min':>12} {'max':>12}")
-    for key, (label, _, _) in CASES.items():
+    print("raw, LogWriter.write and the handlers: per chunk of 10,000; the others: per round")
+    print(f"{'case':<44} {'lines/s':>12} {'min':>12} {'max':>12}")
+    labels = {key: label for key, (label, _, _) in CASES.items()}
+    labels.update({key: f"logging: {label}" for key, (label, _) in HANDLERS.items()})
+    for key, label in labels.items():
         values = rates[key]
         low, high = min(values), max(values)
-        print(f"{label:<32} {statistics.median(values):>12,.0f} {low:>12,.0f} {high:>12,.0f}")
+        print(f"{label:<44} {statistics.median(values):>12,.0f} {low:>12,.0f} {high:>12,.0f}")
     print()
+    print(f"logging handlers, format {FORMAT!r}:")
+    print(f"{'check':<44} " + " ".join(f"{key:>12}" for key in HANDLERS))
+    checks = {"injection: one record, one line": injection_check}
+    checks["4 processes + rotation: whole, moved"] = processes_check
+    for name, check in checks.items():
+        results = []
+        for key in HANDLERS:
+            results.append("pass" if check(key, directory / f"check-{key}.log") else "FAIL")
+            for leftover in directory.glob(f"check-{key}.log*"):
+                leftover.unlink()
+        print(f"{name:<44} " + " ".join(f"{result:>12}" for result in results))
+    print()
+    watched = statistics.median(watched_ratios)
+    print(f"LogHandler/WatchedFileHandler ratio: {watched:.2f}")
     tutorial = statistics.median(rates["tutorial"]) / statistics.median(rates["raw"])
     print(f"tutorial/raw ratio: {tutorial:.3f} (the writer keeps its file open instead)")
     print(f"writer/raw ratio: {statistics.median(pair_ratios):.2f}")
     print(f"group-commit speedup (32 threads): {speedup('threads'):.1f}")
     print(f"group-commit speedup (1000 coroutines): {speedup('coroutines'):.1f}")
+    print(f"LogHandler/FileHandler ratio: {statistics.median(handler_ratios):.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
