@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import os
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import linelog._writer
 from linelog import LogWriteError, LogWriter, read_messages
 from linelog._writer import _write_held_by
 
@@ -206,3 +208,46 @@ def test_threads_keep_their_lines_and_order_through_an_outage(log_path: Path) ->
     for n in range(4):
         assert [m for m in messages if m.startswith(f"t{n}-")] == [f"t{n}-{i}" for i in range(200)]
     assert writer.lost == 0
+
+
+def _failing_once(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """Make the writer's next os.write fail with ``code``, as a disk or a device would."""
+    real = linelog._writer._os_write
+    calls = [0]
+
+    def write(fd: int, data: bytes) -> int:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise OSError(code, os.strerror(code))
+        return real(fd, data)
+
+    monkeypatch.setattr(linelog._writer, "_os_write", write)
+
+
+def test_a_write_that_fails_whole_is_held(log_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with LogWriter(log_path) as writer:
+        writer.write_soon("opens the file")
+        _failing_once(monkeypatch, errno.ENOSPC)
+        writer.write_soon("held")
+        _until(lambda: writer.held == 0)
+    assert read_messages(log_path) == ["opens the file", "held"]
+
+
+def test_a_write_error_that_cannot_pass_is_raised(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with LogWriter(log_path) as writer:
+        writer.write_soon("opens the file")
+        _failing_once(monkeypatch, errno.EFBIG)
+        with pytest.raises(LogWriteError, match="File too large") as info:
+            writer.write_soon("too big")
+        assert isinstance(info.value.__cause__, OSError)
+        assert writer.held == 0
+
+
+def test_a_short_write_is_finished(log_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = linelog._writer._os_write
+    monkeypatch.setattr(linelog._writer, "_os_write", lambda fd, data: real(fd, data[:3]))
+    with LogWriter(log_path) as writer:
+        writer.write_soon("written in pieces")
+    assert read_messages(log_path) == ["written in pieces"]

@@ -185,12 +185,7 @@ class LogWriter:
         if self._backlog:
             self._backlog.hold((line,))
             return
-        try:
-            self._append(line, self._current_fd())
-        except LogWriteError as error:
-            if not may_pass(error):
-                raise
-            self._backlog.hold((line,), error)
+        self._write_or_hold([line], self._current_fd)
 
     async def awrite(self, message: str) -> None:
         """Like ``write``, but awaits the delay and the fsync instead of blocking the loop."""
@@ -242,14 +237,37 @@ class LogWriter:
             self._backlog.hold(lines)
             return
         try:
-            self._append(b"".join(lines), self._batch_fd())
-        except LogWriteError as error:
-            if self._backlog.enabled and may_pass(error):
-                self._backlog.hold(lines, error)
-                return
+            self._write_or_hold(lines, self._batch_fd)
+        except LogWriteError:
             # Raised, it would reach the event loop's handler, which cannot tell
             # how many lines were lost.
             _logger.exception("%d queued lines were not written", len(lines))
+
+    def _write_or_hold(self, lines: list[bytes], descriptor: Callable[[], int]) -> None:
+        """Append ``lines`` with one ``os.write``, or hold them if it failed as a whole.
+
+        Raises ``LogWriteError`` if the failure cannot pass (or the retry is
+        off), and if the write failed after part of the data went out (a full
+        disk): retrying would write that part twice.
+        """
+        data = b"".join(lines)
+        try:
+            fd = descriptor()
+        except LogWriteError as error:
+            failure = error
+        else:
+            try:
+                written = _os_write(fd, data)
+            except OSError as error:
+                failure = self._failed(error)
+                failure.__cause__ = error
+            else:
+                if written != len(data):
+                    self._finish(fd, data, written)
+                return
+        if not (self._backlog.enabled and may_pass(failure)):
+            raise failure
+        self._backlog.hold(lines, failure)
 
     def _write_held(self, data: bytes) -> int:
         """Append held lines for the backlog; return how many bytes were written."""
