@@ -303,3 +303,18 @@ def test_reset_forgets_held_lines() -> None:
     backlog.reset()
     assert len(backlog) == 0
     assert backlog.attempt() is None
+
+
+def test_without_a_thread_close_still_tries(monkeypatch: pytest.MonkeyPatch) -> None:
+    # At interpreter shutdown no thread can start; the writer's close() makes the try.
+    def refuse(thread: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    gate = Gate()
+    backlog = Backlog(PATH, 30.0, 100, gate)
+    backlog.hold([b"a\n"], ERROR)
+    assert backlog._thread is None
+    gate.open.set()
+    assert backlog.close() == 0
+    assert gate.data == b"a\n"

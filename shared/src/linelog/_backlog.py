@@ -134,7 +134,12 @@ class Backlog:
                 exc_info=error,
             )
         if thread is not None:
-            thread.start()
+            try:
+                thread.start()
+            except RuntimeError:
+                # No new threads while the interpreter shuts down: close() tries.
+                with self._lock:
+                    self._thread = None
 
     def attempt(self) -> float | None:
         """Write the held lines, dropping those held too long; the delay before the next try.
