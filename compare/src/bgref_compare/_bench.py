@@ -158,6 +158,8 @@ class Bench:
             port=running.stack.port,
             log_path=str(running.log_path),
             cpu=self.cpus.loadgen,
+            server_pids=(running.stack[running.impl.web.name].pid,),
+            web_processes=running.impl.web_processes,
         )
         with MemorySampler(running.pids) as memory:
             data = self.run_loadgen(spec, timeout=timeout)

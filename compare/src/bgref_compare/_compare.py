@@ -29,7 +29,7 @@ from .registry import IMPL_IDS, get
 
 __all__ = ["SCENARIOS", "assemble", "run_comparison"]
 
-SCENARIOS = ("throughput", "slow-work", "scale-out", "faults", "soak")
+SCENARIOS = ("throughput", "slow-work", "hot-connections", "scale-out", "faults", "soak")
 # The load generator must reach at least this multiple of the best implementation's rps.
 HEADROOM = 2.0
 

@@ -9,7 +9,24 @@ from typing import cast
 
 from ._http import HTTPParseError, Response, ResponseParser
 
-__all__ = ["Connection", "ConnectionPool"]
+__all__ = ["BALANCED", "HOT", "POLICIES", "ROUND_ROBIN", "Connection", "ConnectionPool"]
+
+# How the generator picks the connection for the next request. A server with
+# several processes that share one listening socket gives each connection to
+# whichever process accepts it, and keeps it there: which connections a client
+# reuses decides which processes do the work.
+# - HOT: the idle connection used last (what client pools and proxies do). Under
+#   light load a small hot set serves everything, and it lives in one process.
+# - ROUND_ROBIN: the idle connection that waited longest, so every connection of
+#   the set takes its turn; the load spreads as the server spread the connections.
+# - BALANCED: ROUND_ROBIN over a set that every process of the server holds an
+#   equal share of (the generator asks the OS who holds each one, ``_owners``).
+#   Fresh connections would not do: the kernel wakes the processes in a fixed
+#   order, and the first one takes nearly all of them while its CPU is free.
+HOT = "hot"
+ROUND_ROBIN = "round-robin"
+BALANCED = "balanced"
+POLICIES = (HOT, ROUND_ROBIN, BALANCED)
 
 
 class Connection(asyncio.Protocol):
@@ -23,10 +40,14 @@ class Connection(asyncio.Protocol):
         # perf_counter() by which the request in flight must be answered (0: none in flight).
         self.deadline = 0.0
         self.idle_since = time.perf_counter()
+        # Our end's port: how the OS names the connection (``_owners``).
+        self.local_port: int | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
         self._transport = cast(asyncio.Transport, transport)
+        sockname = transport.get_extra_info("sockname")
+        self.local_port = sockname[1] if sockname else None
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -90,16 +111,21 @@ class Connection(asyncio.Protocol):
 
 
 class ConnectionPool:
-    """Up to ``size`` connections to one server; idle ones are reused most recent first.
+    """Up to ``size`` connections to one server, reused as ``policy`` says (see ``POLICIES``).
 
-    Most-recent-first keeps a small hot set under light load, so the rest age out
-    instead of being reused just as the server closes them for being idle.
+    Idle connections older than ``max_idle`` are dropped rather than reused just as
+    the server closes them for being idle.
     """
 
-    def __init__(self, host: str, port: int, size: int, *, max_idle: float = 1.0) -> None:
+    def __init__(
+        self, host: str, port: int, size: int, *, policy: str = HOT, max_idle: float = 1.0
+    ) -> None:
+        if policy not in POLICIES:
+            raise ValueError(f"unknown connection policy {policy!r}; known: {POLICIES}")
         self.host = host
         self.port = port
         self.size = size
+        self.policy = policy
         self.max_idle = max_idle
         self.connects = 0
         self.connect_errors = 0
@@ -125,7 +151,7 @@ class ConnectionPool:
         while True:
             now = time.perf_counter()
             while self._idle:
-                conn = self._idle.pop()
+                conn = self._idle.pop(-1 if self.policy == HOT else 0)
                 if not conn.closed and now - conn.idle_since < self.max_idle:
                     return conn
                 self._discard(conn)
@@ -155,6 +181,15 @@ class ConnectionPool:
                 waiter.set_result(conn)
                 return
         self._idle.append(conn)
+
+    def adopt(self, conns: list[Connection]) -> None:
+        """Take connections opened with ``connect`` as idle members of the pool."""
+        now = time.perf_counter()
+        for conn in conns:
+            conn.idle_since = now
+            self._all.add(conn)
+            self._idle.append(conn)
+            self._live += 1
 
     def forget(self, conn: Connection) -> None:
         """Stop tracking a connection opened with ``connect``."""

@@ -15,12 +15,13 @@ import os
 import sys
 import time
 from array import array
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ._accounting import FAILED, account, count_messages
-from ._connection import Connection, ConnectionPool
+from ._connection import BALANCED, HOT, ROUND_ROBIN, Connection, ConnectionPool
 from ._http import HTTPParseError, RequestTemplate
 from ._stats import cdf_points, percentile, summarize_ms
 from ._tail import LogTail
@@ -40,6 +41,11 @@ class Phase:
     at ``rate`` per second whatever the server does, over at most
     ``concurrency`` connections; a request that finds none free waits, and the
     wait counts in its latency.
+
+    ``connections`` is the pool's policy (``_connection.POLICIES``). In a closed
+    loop, ROUND_ROBIN and BALANCED give every worker a keep-alive connection of
+    its own, and the workers take turns in the order they became ready; HOT makes
+    them share one most-recent-first pool.
     """
 
     label: str
@@ -58,6 +64,7 @@ class Phase:
     # the backlog drains in seconds instead of minutes.
     max_backlog: int | None = None
     backlog_seconds: float = 0.0
+    connections: str = ROUND_ROBIN
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,10 @@ class LoadSpec:
     # Also return every request's status and answer time (the fault scenarios account
     # them themselves, once the stack has settled).
     per_request: bool = False
+    # For BALANCED: the server's root process (its processes are it and its
+    # descendants) and how many of them accept connections.
+    server_pids: tuple[int, ...] = ()
+    web_processes: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -90,6 +101,7 @@ class LoadSpec:
         """Read what ``to_json`` wrote."""
         data = json.loads(text)
         data["phases"] = tuple(Phase(**p) for p in data["phases"])
+        data["server_pids"] = tuple(data.get("server_pids", ()))
         return cls(**data)
 
 
@@ -108,6 +120,8 @@ class _PhaseState:
     drain_s: float | None = None
     drain_complete: bool = True
     cap: int | None = None
+    # BALANCED: how many connections of the set each server process held.
+    per_process: list[int] | None = None
 
 
 class LoadRunner:
@@ -125,12 +139,16 @@ class LoadRunner:
         self.done = array("d")
         self.status = array("i")
         self.acked_writes = 0
+        self._in_flight = 0
         self._cap = 0
         self._cap_phase: Phase | None = None
         self._writes = False
         self._running = True
         # Closed-loop connections kept open from one phase to the next.
         self._spare: list[Connection] = []
+        # Closed-loop workers waiting for room under the cap, first come first served,
+        # so that their connections take turns.
+        self._queue: deque[object] = deque()
 
     def _new(self, intended: float) -> int:
         seq = len(self.status)
@@ -143,11 +161,14 @@ class LoadRunner:
     async def _send(self, conn: Connection, seq: int, template: RequestTemplate) -> bool:
         """Send request ``seq`` on ``conn``; return whether the connection is still usable."""
         self.sent[seq] = time.perf_counter()
+        self._in_flight += 1
         try:
             response = await conn.request(template(seq), self.spec.timeout_s)
         except (OSError, HTTPParseError, RuntimeError):
             self.done[seq] = time.perf_counter()
             return False
+        finally:
+            self._in_flight -= 1
         self.done[seq] = time.perf_counter()
         self.status[seq] = response.status
         if response.status == 200 and self._writes:
@@ -156,6 +177,12 @@ class LoadRunner:
 
     def _backlog(self) -> int:
         return self.acked_writes - len(self.tail.seen) if self.tail is not None else 0
+
+    def _over_cap(self) -> bool:
+        # Requests in flight count against the cap too: otherwise every worker that
+        # wakes while the backlog is under it sends at once, and such bursts of new
+        # connections all land in whichever server process happens to be running.
+        return self._backlog() + self._in_flight >= self._cap
 
     def _take_spare(self) -> Connection | None:
         now = time.perf_counter()
@@ -169,14 +196,24 @@ class LoadRunner:
             conn.close()
         return None
 
+    async def _wait_room(self, end: float) -> bool:
+        """Wait, in turn, until the backlog is under the cap; False if the phase ended."""
+        ticket = object()
+        self._queue.append(ticket)
+        try:
+            while self._queue[0] is not ticket or self._over_cap():
+                if time.perf_counter() >= end:
+                    return False
+                await asyncio.sleep(0.001)
+            return time.perf_counter() < end
+        finally:
+            self._queue.remove(ticket)
+
     async def _closed_worker(self, template: RequestTemplate, end: float, capped: bool) -> None:
         conn = self._take_spare()
         while time.perf_counter() < end:
-            if capped:
-                while self._backlog() >= self._cap and time.perf_counter() < end:
-                    await asyncio.sleep(0.001)
-                if time.perf_counter() >= end:
-                    break
+            if capped and not await self._wait_room(end):
+                break
             seq = self._new(time.perf_counter())
             if conn is None:
                 try:
@@ -195,6 +232,16 @@ class LoadRunner:
             conn.idle_since = time.perf_counter()
             self._spare.append(conn)
 
+    async def _pooled_worker(self, template: RequestTemplate, end: float, capped: bool) -> None:
+        """A closed-loop worker that takes a connection from the phase's pool per request."""
+        while time.perf_counter() < end:
+            if capped and not await self._wait_room(end):
+                break
+            seq = self._new(time.perf_counter())
+            await self._open_request(seq, template)
+            if self.status[seq] == FAILED:
+                await asyncio.sleep(0.001)  # a failing server must not spin us
+
     async def _open_request(self, seq: int, template: RequestTemplate) -> None:
         try:
             conn = await self.pool.acquire()
@@ -210,6 +257,10 @@ class LoadRunner:
         phase = state.phase
         template = RequestTemplate(self.host, phase.path, self.prefix)
         self._writes = phase.writes
+        # Opening a balanced set takes a moment: before the phase's clock starts.
+        balanced: list[Connection] = []
+        if phase.connections == BALANCED:
+            balanced = await self._balanced(state, phase.concurrency)
         state.first = len(self.status)
         state.cpu_start = time.process_time()
         state.start = time.perf_counter()
@@ -218,24 +269,90 @@ class LoadRunner:
             capped = phase.max_backlog is not None and self.tail is not None
             self._cap = phase.max_backlog or 0
             self._cap_phase = phase if capped else None
-            workers = [
-                self._closed_worker(template, end, capped) for _ in range(phase.concurrency)
-            ]
-            await asyncio.gather(*workers)
+            if phase.connections == HOT:
+                worker = self._pooled_worker
+                self.pool = self._new_pool(phase)
+            else:
+                worker = self._closed_worker
+                if phase.connections == BALANCED:
+                    for conn in self._spare:
+                        conn.close()
+                    self._spare = balanced
+            await asyncio.gather(*(worker(template, end, capped) for _ in range(phase.concurrency)))
+            if phase.connections == HOT:
+                self.pool.close()
             state.load_end = end
             state.cap = self._cap if capped else None
             self._cap_phase = None
         else:
-            await self._open_loop(state, template, phase.rate)
+            await self._open_loop(state, template, phase.rate, balanced)
         state.last = len(self.status)
         state.cpu_end = time.process_time()
         state.wall_end = time.perf_counter()
         if phase.drain and phase.writes and self.tail is not None:
             await self._drain(state)
 
-    async def _open_loop(self, state: _PhaseState, template: RequestTemplate, rate: float) -> None:
+    async def _balanced(self, state: _PhaseState, size: int) -> list[Connection]:
+        """About ``size`` new connections, every web process of the server holding its share.
+
+        Connections are opened one at a time and kept while their process holds
+        fewer than its share; the rest are closed. A process that accepts hardly
+        any leaves the set smaller rather than lopsided. Outside Linux, or without
+        the server's pids, the first ``size`` connections are kept as they come.
+        """
+        from ._owners import connection_owners
+
+        loop = asyncio.get_running_loop()
+        processes = max(1, self.spec.web_processes)
+        share = math.ceil(size / processes)
+        kept: dict[int, list[Connection]] = {}
+        plain: list[Connection] = []
+        attempts = 0
+        while sum(map(len, kept.values())) < size and attempts < 8 * size:
+            batch: list[Connection] = []
+            for _ in range(size - sum(map(len, kept.values()))):
+                attempts += 1
+                try:
+                    batch.append(await self.pool.connect())
+                except OSError:
+                    continue
+                # A pause lets the server accept each one before the next arrives.
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(0.02)
+            try:
+                owners = await loop.run_in_executor(
+                    None, connection_owners, self.spec.server_pids, self.spec.port
+                )
+            except Exception:  # no way to ask the OS: keep them as they come
+                owners = {}
+            if not owners:
+                plain.extend(batch)
+                break
+            for conn in batch:
+                pid = owners.get(conn.local_port or -1)
+                if pid is not None and len(kept.setdefault(pid, [])) < share:
+                    kept[pid].append(conn)
+                else:
+                    self.pool.forget(conn)
+                    conn.close()
+        state.per_process = sorted((len(c) for c in kept.values()), reverse=True)
+        return [conn for conns in kept.values() for conn in conns] + plain
+
+    def _new_pool(self, phase: Phase) -> ConnectionPool:
+        return ConnectionPool(
+            self.spec.host, self.spec.port, size=phase.concurrency, policy=phase.connections
+        )
+
+    async def _open_loop(
+        self,
+        state: _PhaseState,
+        template: RequestTemplate,
+        rate: float,
+        balanced: list[Connection],
+    ) -> None:
         phase = state.phase
-        self.pool = ConnectionPool(self.spec.host, self.spec.port, size=phase.concurrency)
+        self.pool = self._new_pool(phase)
+        self.pool.adopt(balanced)
         loop = asyncio.get_running_loop()
         count = max(1, round(rate * phase.seconds))
         interval = 1.0 / rate
@@ -367,6 +484,8 @@ class LoadRunner:
             "loop": "closed" if phase.rate is None else "open",
             "concurrency": phase.concurrency,
             "offered_rps": phase.rate,
+            "connections": phase.connections,
+            "connections_per_process": state.per_process,
             "seconds": round(state.load_end - state.start, 3),
         }
         by_status: dict[str, int] = {}

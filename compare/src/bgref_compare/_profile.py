@@ -32,6 +32,9 @@ class Profile:
     below: float
     above: float
     open_connections: int
+    # Each measured capacity is validated by open loops at 90% and 110% of it, this long:
+    # long enough that 10% too much piles up well over a second of work.
+    validate_seconds: float
     # Scale-out: completed messages per second against the number of workers.
     scale_seconds: float
     # Worker counts to try: for workers in processes of their own (a separate
@@ -81,6 +84,7 @@ PROFILES: dict[str, Profile] = {
         below=0.5,
         above=1.5,
         open_connections=64,
+        validate_seconds=12.0,
         scale_seconds=8.0,
         worker_processes=(1, 2, 4),
         worker_threads=(1, 2, 4, 8, 16),
@@ -99,6 +103,7 @@ PROFILES: dict[str, Profile] = {
         below=0.5,
         above=1.5,
         open_connections=64,
+        validate_seconds=3.0,
         scale_seconds=1.0,
         worker_processes=(1, 4),
         worker_threads=(2, 8),
@@ -123,6 +128,7 @@ PROFILES: dict[str, Profile] = {
         below=0.5,
         above=1.5,
         open_connections=32,
+        validate_seconds=0.8,
         scale_seconds=0.6,
         worker_processes=(1,),
         worker_threads=(2,),

@@ -17,7 +17,9 @@ __all__ = [
     "write_results",
 ]
 
-SCHEMA_VERSION = 1
+# 2: "capacity" and "hot-connections" runs (the capacity's validation, the theory
+# beside it, the connection policy); scale-out runs carry their theory.
+SCHEMA_VERSION = 2
 
 
 class Percentiles(TypedDict):
@@ -91,6 +93,21 @@ class Run(_RunRequired, total=False):
     rss_end_mb: float
     memory_growth: float | None
     memory_flat: bool | None
+    # capacity, slow-work, scale-out, hot-connections: how the generator used its
+    # connections (_connection.POLICIES), and the server's web processes.
+    connections: str
+    web_processes: int
+    # capacity: the open loops at 90% and 110% of the measured capacity, and the verdict
+    # (_capacity.verdict); slow-work runs repeat the verdict of the capacity they use.
+    validation: dict[str, dict[str, Any]]
+    capacity_verdict: str
+    # The declared workers' capacity (_capacity.theory) and its formula with the inputs.
+    theory_rps: float
+    theory_formula: str
+    # hot-connections: the capacity through a most-recent-first pool, and how that
+    # client fared at 90% of the spread capacity.
+    hot_capacity_rps: float
+    hot_under: dict[str, Any]
 
 
 class Failure(TypedDict):

@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from ._bench import Bench, LoadOutcome, new_run_id
+from ._bench import Bench, LoadOutcome, RunningStack, new_run_id
+from ._capacity import OVER, UNDER, falls_behind, hot_policy, keeps_up, spread_policy, theory, verdict
 from ._loadgen import LoadSpec, Phase
 from ._polling import wait_until
 from ._ports import free_port
@@ -27,6 +28,8 @@ __all__ = [
     "DEFAULT_VARIANT",
     "SEND_PATH",
     "Step",
+    "start_seconds",
+    "hot_connections",
     "plan_steps",
     "scale_out",
     "selfcheck",
@@ -39,9 +42,15 @@ SEND_PATH = "/send-message/"
 BASELINE_PATH = "/baseline/"
 DEFAULT_VARIANT = "default"
 _BASELINE = "baseline"
-# Seconds an implementation takes to start and stop, for the progress estimate.
-_START_S = {"celery": 5.0}
-_START_DEFAULT_S = 1.5
+
+
+def start_seconds(impl: Impl) -> float:
+    """About how long ``impl`` takes to start and stop, for the progress estimate.
+
+    From what it runs: each process (an interpreter importing its framework) and,
+    with a broker, a private Redis to start and a worker to shut down warm.
+    """
+    return 1.5 * len(impl.processes) + (2.0 if impl.needs_redis else 0.0)
 
 
 def _variants(impl: Impl) -> list[tuple[str, str]]:
@@ -306,7 +315,13 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
 
 
 def _saturating(
-    label: str, path: str, seconds: float, profile: Profile, *, floor: int = 64
+    label: str,
+    path: str,
+    seconds: float,
+    profile: Profile,
+    *,
+    connections: str,
+    floor: int = 64,
 ) -> Phase:
     """A closed loop that keeps the implementation's workers busy with a bounded backlog.
 
@@ -323,70 +338,175 @@ def _saturating(
         drain=True,
         max_backlog=floor,
         backlog_seconds=4 * profile.delay_ms / 1000,
+        connections=connections,
     )
 
 
-def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: str) -> list[Run]:
-    """Open loop with the simulated delay, once below and once above the measured capacity."""
+def _probe(
+    bench: Bench, running: RunningStack, profile: Profile, path: str, connections: str
+) -> tuple[float, dict[str, Any]]:
+    """The capacity a saturating probe finds (completed messages per second), and its phase."""
     delay_s = profile.delay_ms / 1000
-    probe = _saturating("probe", path, profile.probe_seconds, profile)
+    probe = _saturating(
+        "probe", path, profile.probe_seconds, profile, connections=connections
+    )
+    spec = LoadSpec(
+        "",
+        0,
+        new_run_id(),
+        (probe,),
+        timeout_s=profile.request_timeout_s,
+        drain_timeout_s=profile.drain_timeout_s,
+        warm_s=profile.probe_seconds / 3 + delay_s,
+    )
+    budget = profile.probe_seconds + profile.request_timeout_s + profile.drain_timeout_s
+    found = bench.load(running, spec, timeout=budget + 60).phases[0]
+    capacity = float(found.get("completed_rps") or 0.0)
+    if capacity <= 0 and found.get("ok"):
+        # Nothing landed inside the counting window (a very short probe on a busy
+        # machine): fall back to everything the probe got done, drain included.
+        spent = found["seconds"] + (found.get("drain_s") or 0.0)
+        capacity = found["ok"] / max(spent, 1e-3)
+    return capacity, found
+
+
+def _open_phase(
+    bench: Bench,
+    running: RunningStack,
+    profile: Profile,
+    label: str,
+    path: str,
+    rate: float,
+    seconds: float,
+    connections: str,
+) -> tuple[dict[str, Any], LoadOutcome]:
+    """One open loop at ``rate`` for ``seconds``, drained afterwards."""
+    phase = Phase(
+        label,
+        path,
+        seconds,
+        profile.open_connections,
+        rate=rate,
+        writes=True,
+        drain=True,
+        connections=connections,
+    )
+    spec = LoadSpec(
+        "",
+        0,
+        new_run_id(),
+        (phase,),
+        timeout_s=profile.request_timeout_s,
+        drain_timeout_s=profile.drain_timeout_s,
+        warm_s=min(seconds / 4, 1.0),
+    )
+    budget = seconds * 3 + profile.request_timeout_s + profile.drain_timeout_s
+    outcome = bench.load(running, spec, timeout=budget + 60)
+    return outcome.phases[0], outcome
+
+
+def _validation_leg(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "offered_rps": result.get("offered_rps"),
+        "completed_rps": result.get("completed_rps"),
+        "drain_s": result.get("drain_s"),
+        "drain_complete": result.get("drain_complete"),
+        "errors": result.get("errors"),
+    }
+
+
+def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: str) -> list[Run]:
+    """Probe the capacity, validate it, then run open loops below and above it.
+
+    Every request goes over the connection policy that reaches all of the
+    server's web processes. The validation offers UNDER and OVER times the
+    measured capacity: the first must keep up, the second fall behind; a
+    capacity that fails is recorded as such (``capacity_verdict``).
+    """
+    connections = spread_policy(impl)
     runs: list[Run] = []
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
-        spec = LoadSpec(
-            "",
-            0,
-            new_run_id(),
-            (probe,),
-            timeout_s=profile.request_timeout_s,
-            drain_timeout_s=profile.drain_timeout_s,
-            warm_s=profile.probe_seconds / 3 + delay_s,
-        )
-        budget = profile.probe_seconds + profile.request_timeout_s + profile.drain_timeout_s
-        found = bench.load(running, spec, timeout=budget + 60).phases[0]
-        capacity = float(found.get("completed_rps") or 0.0)
-        if capacity <= 0 and found.get("ok"):
-            # Nothing landed inside the counting window (a very short probe on a busy
-            # machine): fall back to everything the probe got done, drain included.
-            spent = found["seconds"] + (found.get("drain_s") or 0.0)
-            capacity = found["ok"] / max(spent, 1e-3)
+        capacity, found = _probe(bench, running, profile, path, connections)
         if capacity <= 0:
             raise RuntimeError(
                 f"{impl.id}/{variant}: nothing completed while probing the capacity"
             )
+        legs: list[dict[str, Any]] = []
+        for label, factor in (("under", UNDER), ("over", OVER)):
+            rate = max(1.0, round(capacity * factor, 1))
+            result, outcome = _open_phase(
+                bench, running, profile, label, path, rate, profile.validate_seconds, connections
+            )
+            legs.append(result)
+        check = _base_run(impl, variant, "capacity", path, legs)
+        check["delay_ms"] = profile.delay_ms
+        check["capacity_rps"] = round(capacity, 1)
+        check["connections"] = connections
+        check["web_processes"] = impl.web_processes
+        under, over = legs
+        kept, fell = keeps_up(under), falls_behind(over)
+        check["validation"] = {
+            "under": _validation_leg(under) | {"share": UNDER, "kept_up": kept},
+            "over": _validation_leg(over) | {"share": OVER, "fell_behind": fell},
+        }
+        check["capacity_verdict"] = verdict(kept, fell)
+        expected = theory(impl, profile.delay_ms) if variant == DEFAULT_VARIANT else None
+        if expected is not None:
+            check["theory_rps"] = expected.rps
+            check["theory_formula"] = expected.formula
+        runs.append(_with_memory(check, outcome))
         for load, factor in (("below", profile.below), ("above", profile.above)):
             rate = max(1.0, round(capacity * factor, 1))
-            phase = Phase(
-                load,
-                path,
-                profile.slow_seconds,
-                profile.open_connections,
-                rate=rate,
-                writes=True,
-                drain=True,
+            result, outcome = _open_phase(
+                bench, running, profile, load, path, rate, profile.slow_seconds, connections
             )
-            spec = LoadSpec(
-                "",
-                0,
-                new_run_id(),
-                (phase,),
-                timeout_s=profile.request_timeout_s,
-                drain_timeout_s=profile.drain_timeout_s,
-                warm_s=min(profile.slow_seconds / 4, 1.0),
-            )
-            budget = profile.slow_seconds * 3 + profile.request_timeout_s + profile.drain_timeout_s
-            outcome = bench.load(running, spec, timeout=budget + 60)
-            result = outcome.phases[0]
             run = _base_run(impl, variant, "slow-work", path, [result])
             run["load"] = load
             run["delay_ms"] = profile.delay_ms
             run["offered_rps"] = rate
             run["capacity_rps"] = round(capacity, 1)
+            run["capacity_verdict"] = check["capacity_verdict"]
+            run["connections"] = connections
             run["backlog"] = [list(pair) for pair in result.get("backlog", [])]
             if "wait_ms" in result:
                 run["wait_ms"] = result["wait_ms"]
             run["dispatch_lag_ms"] = result.get("dispatch_lag_ms", {})
             runs.append(_with_memory(run, outcome))
     return runs
+
+
+def hot_connections(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
+    """The capacity a client that reuses its hottest connections sees, beside the spread one.
+
+    Both probes run back to back on one stack, so the machine's state favours neither.
+    """
+    spread = spread_policy(impl)
+    with bench.stack(impl, delay_ms=profile.delay_ms) as running:
+        capacity, _ = _probe(bench, running, profile, SEND_PATH, spread)
+        hot, found = _probe(bench, running, profile, SEND_PATH, hot_policy())
+        phase, outcome = _open_phase(
+            bench,
+            running,
+            profile,
+            "hot-under",
+            SEND_PATH,
+            max(1.0, round(capacity * UNDER, 1)),
+            profile.validate_seconds,
+            hot_policy(),
+        )
+    run = _base_run(impl, DEFAULT_VARIANT, "hot-connections", SEND_PATH, [found, phase])
+    run["delay_ms"] = profile.delay_ms
+    run["web_processes"] = impl.web_processes
+    run["connections"] = hot_policy()
+    run["capacity_rps"] = round(capacity, 1)
+    run["hot_capacity_rps"] = round(hot, 1)
+    # The spread capacity's validation load, sent by a hot-connection client.
+    run["hot_under"] = _validation_leg(phase) | {"share": UNDER, "kept_up": keeps_up(phase)}
+    expected = theory(impl, profile.delay_ms)
+    if expected is not None:
+        run["theory_rps"] = expected.rps
+        run["theory_formula"] = expected.formula
+    return [_with_memory(run, outcome)]
 
 
 # --- scenario 4: scale-out -----------------------------------------------------------------
@@ -396,7 +516,10 @@ def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[
     """Keep ``workers`` workers saturated with slow work; measure the messages they complete."""
     # A small floor: one Celery worker does 1000/delay messages per second and
     # must drain whatever the cap let in.
-    phase = _saturating("scale", SEND_PATH, profile.scale_seconds, profile, floor=24)
+    connections = spread_policy(impl)
+    phase = _saturating(
+        "scale", SEND_PATH, profile.scale_seconds, profile, connections=connections, floor=24
+    )
     spec = LoadSpec(
         "",
         0,
@@ -414,6 +537,11 @@ def scale_out(bench: Bench, profile: Profile, impl: Impl, workers: int) -> list[
     run["workers"] = workers
     run["delay_ms"] = profile.delay_ms
     run["max_backlog"] = result.get("backlog_cap") or 0
+    run["connections"] = connections
+    expected = theory(impl, profile.delay_ms, workers)
+    if expected is not None:
+        run["theory_rps"] = expected.rps
+        run["theory_formula"] = expected.formula
     return [_with_memory(run, outcome)]
 
 
@@ -440,9 +568,7 @@ def plan_steps(
     steps: list[Step] = []
     p = profile
 
-    def start(impl: Impl) -> float:
-        return _START_S.get(impl.id, _START_DEFAULT_S)
-
+    start = start_seconds
     if "throughput" in wanted:
         for impl in impls:
             n = len(_variants(impl)) + 1
@@ -460,7 +586,12 @@ def plan_steps(
     if "slow-work" in wanted:
         for impl in impls:
             for variant, path in _variants(impl):
-                secs = start(impl) + p.probe_seconds + 2.4 * p.slow_seconds
+                secs = (
+                    start(impl)
+                    + p.probe_seconds
+                    + 2.2 * p.validate_seconds
+                    + 2.4 * p.slow_seconds
+                )
                 steps.append(
                     Step(
                         "slow-work",
@@ -472,6 +603,20 @@ def plan_steps(
                         partial(slow_work, bench, p, impl, variant, path),
                     )
                 )
+    if "hot-connections" in wanted:
+        for impl in impls:
+            if impl.web_processes < 2:
+                continue  # one process gets every connection, hot or not
+            steps.append(
+                Step(
+                    "hot-connections",
+                    impl.id,
+                    DEFAULT_VARIANT,
+                    f"hot connections · {impl.id}",
+                    start(impl) + 2 * p.probe_seconds + 1.1 * p.validate_seconds,
+                    partial(hot_connections, bench, p, impl),
+                )
+            )
     if "scale-out" in wanted:
         for impl in impls:
             if not impl.workers_env:

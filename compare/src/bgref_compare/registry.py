@@ -82,6 +82,21 @@ class Impl:
     # work is still unwritten at that deadline; None where no such setting exists.
     grace_env: dict[str, str] | None = None
     drain_overrun_log: str | None = None
+    # How many processes serve HTTP by default (gunicorn's ``workers``). Above one,
+    # they share one listening socket and each keeps the connections it accepted,
+    # so which connections a client reuses decides which processes work: the
+    # comparison measures such a server over fresh connections, and a client that
+    # reuses its hottest connections as a finding of its own.
+    web_processes: int = 1
+    # The default of ``workers_env``: background workers that each do one message
+    # at a time, in every web process when ``workers_per_web_process``. With slow
+    # work the theoretical capacity is
+    #     workers × (web_processes if workers_per_web_process else 1) ÷ work time;
+    # None where the work awaits instead of holding a worker (no such bound).
+    default_workers: int | None = None
+    workers_per_web_process: bool = False
+    # What one worker is, for the report's formula.
+    workers_noun: str = "workers"
     # Extra routes outside the contract, for the comparison's pitfall lab:
     # variant name -> path answering like /send-message/.
     variants: dict[str, str] = field(default_factory=dict)
@@ -142,6 +157,12 @@ IMPLS: tuple[Impl, ...] = (
         workers_env="BGREF_WORKERS",
         retries_writes=True,
         holds_writes=True,
+        # bgref_flask.gunicorn_conf's ``workers`` and bgref_flask's DEFAULT_WORKERS
+        # (test_registry checks both against a running server and the package).
+        web_processes=2,
+        default_workers=4,
+        workers_per_web_process=True,
+        workers_noun="pool threads",
         # Gunicorn reads extra command-line flags from GUNICORN_CMD_ARGS.
         recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
         grace_env={"GUNICORN_CMD_ARGS": "--graceful-timeout {s}"},
@@ -174,6 +195,9 @@ IMPLS: tuple[Impl, ...] = (
         needs_redis=True,
         survives_web_crash=True,
         workers_env="BGREF_WORKERS",
+        # bgref_celery's Settings.workers: the worker's prefork pool.
+        default_workers=2,
+        workers_noun="worker processes",
         retries_writes=True,
         visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
         messages_per_job=32,

@@ -1,0 +1,107 @@
+"""Capacity with slow work: how the load reaches all of a server, what theory says, and
+whether a measured capacity holds up.
+
+A server with several web processes (gunicorn's workers) shares one listening
+socket between them, and each process keeps the connections it accepted; a
+client that reuses its hottest connections loads one process. The harness
+therefore measures such a server over a set of connections that every process
+holds an equal share of, used in turn (``_connection.BALANCED``), and a
+hot-connection client separately, as a finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._connection import BALANCED, HOT, ROUND_ROBIN
+from .registry import Impl
+
+__all__ = [
+    "GAP",
+    "KEEP_UP_S",
+    "OVER",
+    "UNDER",
+    "Theory",
+    "falls_behind",
+    "keeps_up",
+    "spread_policy",
+    "theory",
+    "verdict",
+]
+
+# The validation's open loops, as fractions of the measured capacity.
+UNDER = 0.9
+OVER = 1.1
+# Keeping up: every acknowledged message is in the log within this long of the end.
+KEEP_UP_S = 1.0
+# Falling behind at OVER: fewer completions than this share of the offered rate
+# while the load ran (a server that keeps up completes all of it; one at its
+# capacity completes 1 / OVER of it, about 91%), or a drain longer than KEEP_UP_S.
+_BEHIND = 0.96
+# A measurement further than this from the theoretical capacity needs explaining.
+GAP = 0.2
+
+
+def spread_policy(impl: Impl) -> str:
+    """The connection policy that reaches every web process of ``impl``."""
+    return BALANCED if impl.web_processes > 1 else ROUND_ROBIN
+
+
+def hot_policy() -> str:
+    """The policy of a client that reuses its hottest connections (client pools, proxies)."""
+    return HOT
+
+
+@dataclass(frozen=True)
+class Theory:
+    """The capacity an approach's declared workers allow, and the formula with its inputs."""
+
+    rps: float
+    formula: str
+
+    def gap(self, measured: float | None) -> float | None:
+        """How far ``measured`` is from theory, as a signed fraction (None: not measured)."""
+        if measured is None or self.rps <= 0:
+            return None
+        return measured / self.rps - 1.0
+
+
+def theory(impl: Impl, delay_ms: float, workers: int | None = None) -> Theory | None:
+    """``workers`` (default: the registry's) × web processes where each has them ÷ work time."""
+    count = workers if workers is not None else impl.default_workers
+    if count is None or impl.default_workers is None or delay_ms <= 0:
+        return None
+    processes = impl.web_processes if impl.workers_per_web_process else 1
+    rps = count * processes / (delay_ms / 1000)
+    formula = f"{count} {impl.workers_noun}"
+    if impl.workers_per_web_process:
+        formula += f" × {processes} web processes"
+    formula += f" ÷ {delay_ms:g} ms"
+    return Theory(round(rps, 1), formula)
+
+
+def keeps_up(phase: dict[str, Any]) -> bool:
+    """An open loop kept up: every acknowledged message landed within KEEP_UP_S of the end."""
+    drain = phase.get("drain_s")
+    return bool(phase.get("drain_complete")) and drain is not None and drain <= KEEP_UP_S
+
+
+def falls_behind(phase: dict[str, Any]) -> bool:
+    """An open loop fell behind: completions trailed the offered rate, or the drain was long."""
+    offered = phase.get("offered_rps") or 0.0
+    completed = phase.get("completed_rps") or 0.0
+    return not keeps_up(phase) or completed < _BEHIND * offered
+
+
+def verdict(kept_up: bool | None, fell_behind: bool | None) -> str:
+    """``confirmed``, ``too high`` (UNDER fell behind), ``too low`` (OVER kept up) or neither."""
+    if kept_up is None or fell_behind is None:
+        return "not validated"
+    if kept_up and fell_behind:
+        return "confirmed"
+    if not kept_up and fell_behind:
+        return "too high"
+    if kept_up and not fell_behind:
+        return "too low"
+    return "inconsistent"
