@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._connection import BALANCED, HOT, ROUND_ROBIN
-from .registry import Impl
+from .registry import Impl, get
 
 __all__ = [
     "GAP",
@@ -23,6 +23,8 @@ __all__ = [
     "OVER",
     "UNDER",
     "Theory",
+    "declared_theory",
+    "describe_gap",
     "falls_behind",
     "keeps_up",
     "spread_policy",
@@ -105,3 +107,39 @@ def verdict(kept_up: bool | None, fell_behind: bool | None) -> str:
     if kept_up and not fell_behind:
         return "too low"
     return "inconsistent"
+
+
+def declared_theory(run: dict[str, Any], delay_ms: float) -> Theory | None:
+    """The theory a run recorded, or (results older than schema 2) the registry's today."""
+    if run.get("theory_rps") is not None:
+        return Theory(float(run["theory_rps"]), str(run.get("theory_formula", "")))
+    if run.get("variant", "default") != "default":
+        return None
+    try:
+        impl = get(str(run.get("impl")))
+    except KeyError:
+        return None
+    return theory(impl, delay_ms, run.get("workers"))
+
+
+def describe_gap(gap: float, verdict: str | None) -> str:
+    """Why a measurement sits more than GAP from theory, as far as the run can tell."""
+    side = "below" if gap < 0 else "above"
+    text = f"{abs(gap) * 100:.0f}% {side} theory"
+    if verdict not in (None, "confirmed"):
+        return (
+            f"{text}, and the measurement failed its own validation ({verdict}): the probe, "
+            "not the server, is in question"
+        )
+    if gap > 0:
+        return (
+            f"{text}: more than the declared workers allow, so the registry's declared "
+            "inputs do not match the server that ran"
+        )
+    if verdict == "confirmed":
+        return (
+            f"{text}, and the open loops at 90% and 110% confirm the measurement: the "
+            "declared workers are not the only limit in this run (the server's processes "
+            "share one CPU with everything else they do)"
+        )
+    return f"{text}; this run has no validation to tell the probe from the server"

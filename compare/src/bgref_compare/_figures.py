@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from ._capacity import Theory, declared_theory
 from ._results import Results, Run, find_runs
 
 __all__ = ["TARGETS", "Figures", "fmt", "ms", "pct"]
@@ -47,6 +48,10 @@ class Figures:
     below: Run | None
     above: Run | None
     scale: list[Run]
+    # The probe's capacity and its validation (schema 2; None in older results).
+    check: Run | None = None
+    # The capacity through a hot-connection client, beside the spread one (multi-process).
+    hot: Run | None = None
 
     @classmethod
     def of(cls, results: Results, impl: str, variant: str = "default") -> Figures:
@@ -67,6 +72,8 @@ class Figures:
                 find_runs(results, impl=impl, scenario="scale-out", variant=variant),
                 key=lambda r: r.get("workers") or 0,
             ),
+            check=one(scenario="capacity", variant=variant),
+            hot=one(scenario="hot-connections", variant=variant),
         )
 
     @property
@@ -80,10 +87,27 @@ class Figures:
         return self.send.get("ratio") if self.send else None
 
     @property
-    def capacity(self) -> float | None:
-        """Messages per second completed under slow work, as probed."""
-        run = self.below or self.above
+    def measured_capacity(self) -> float | None:
+        """Messages per second completed under slow work, as probed, validated or not."""
+        run = self.check or self.below or self.above
         return run.get("capacity_rps") if run else None
+
+    @property
+    def verdict(self) -> str | None:
+        """The capacity's validation (``_capacity.verdict``); None where none ran (schema 1)."""
+        return self.check.get("capacity_verdict") if self.check else None
+
+    @property
+    def capacity(self) -> float | None:
+        """The capacity to quote: None when it failed its own validation."""
+        if self.verdict not in (None, "confirmed"):
+            return None
+        return self.measured_capacity
+
+    def theory(self, delay_ms: float) -> Theory | None:
+        """The capacity the declared workers allow (None where the work awaits)."""
+        run = self.check or self.below or self.above
+        return declared_theory(dict(run), delay_ms) if run else None
 
     @property
     def extra_us(self) -> float | None:
@@ -112,10 +136,12 @@ class Figures:
 
     def lost(self) -> int:
         """Acknowledged messages missing from the log, over every run."""
-        runs = [r for r in (self.send, self.below, self.above, *self.scale) if r]
-        return sum(r["lost"] or 0 for r in runs)
+        return sum(r["lost"] or 0 for r in self._runs())
 
     def duplicated(self) -> int:
         """Messages written more than once, over every run."""
-        runs = [r for r in (self.send, self.below, self.above, *self.scale) if r]
-        return sum(r["duplicated"] or 0 for r in runs)
+        return sum(r["duplicated"] or 0 for r in self._runs())
+
+    def _runs(self) -> list[Run]:
+        runs = (self.send, self.below, self.above, self.check, self.hot, *self.scale)
+        return [r for r in runs if r]

@@ -7,6 +7,7 @@ was not measured in a run, the paragraph says so instead of guessing.
 
 from __future__ import annotations
 
+from ._capacity import GAP, describe_gap
 from ._figures import Figures, fmt, ms, pct
 from ._results import Results
 from ._verdicts import (
@@ -63,6 +64,27 @@ def _overload_text(*figs: Figures) -> str:
     )
 
 
+def _capacity_text(fig: Figures, delay: float) -> str:
+    """The capacity with the default workers, beside the theory it is measured against."""
+    expected = fig.theory(delay)
+    theory = (
+        f" (theory: {expected.formula} = {fmt(expected.rps)}/s)" if expected is not None else ""
+    )
+    if fig.capacity is None and fig.measured_capacity is not None:
+        return (
+            f"Its capacity with {fmt(delay)} ms of work is not quoted: the probe's "
+            f"{fmt(fig.measured_capacity)} messages/s failed its validation "
+            f"({fig.verdict}){theory}"
+        )
+    checked = " (validated)" if fig.verdict == "confirmed" else ""
+    gap = expected.gap(fig.capacity) if expected is not None else None
+    flag = f", {describe_gap(gap, fig.verdict)}" if gap is not None and abs(gap) > GAP else ""
+    return (
+        f"With the default pool and {fmt(delay)} ms of work it completed "
+        f"{fmt(fig.capacity)} messages/s{checked}{theory}{flag}"
+    )
+
+
 def approach_advice(results: Results) -> list[str]:
     """Paragraphs of 'which approach when', each built from this run's figures."""
     delay = _delay(results)
@@ -94,9 +116,7 @@ def approach_advice(results: Results) -> list[str]:
         out.append(
             "**Slow or blocking work with bounded memory and honest back-pressure: `flask` with "
             f"its bounded pool.** Send-message kept {pct(flask.ratio)} of the baseline's "
-            f"throughput. Capacity is pool threads × gunicorn workers ÷ work time: "
-            f"{fmt(flask.capacity)} messages/s "
-            f"with the default pool and {fmt(delay)} ms of work"
+            f"throughput. {_capacity_text(flask, delay)}"
             + (f"; by pool size: {scale}" if scale else "")
             + f". {pressure}; peak memory "
             f"{fmt(above['peak_rss_mb'] if above else None)} MB. Queued work is drained on a "

@@ -278,7 +278,9 @@ class LoadRunner:
                     for conn in self._spare:
                         conn.close()
                     self._spare = balanced
-            await asyncio.gather(*(worker(template, end, capped) for _ in range(phase.concurrency)))
+            await asyncio.gather(
+                *(worker(template, end, capped) for _ in range(phase.concurrency))
+            )
             if phase.connections == HOT:
                 self.pool.close()
             state.load_end = end

@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any, cast
 
 from ._bench import Bench, LoadOutcome, RunningStack, new_run_id
-from ._capacity import OVER, UNDER, falls_behind, hot_policy, keeps_up, spread_policy, theory, verdict
+from ._capacity import (
+    OVER,
+    UNDER,
+    falls_behind,
+    hot_policy,
+    keeps_up,
+    spread_policy,
+    theory,
+    verdict,
+)
 from ._loadgen import LoadSpec, Phase
 from ._polling import wait_until
 from ._ports import free_port
@@ -28,12 +37,12 @@ __all__ = [
     "DEFAULT_VARIANT",
     "SEND_PATH",
     "Step",
-    "start_seconds",
     "hot_connections",
     "plan_steps",
     "scale_out",
     "selfcheck",
     "slow_work",
+    "start_seconds",
     "throughput",
     "writer_cost",
 ]
@@ -347,9 +356,7 @@ def _probe(
 ) -> tuple[float, dict[str, Any]]:
     """The capacity a saturating probe finds (completed messages per second), and its phase."""
     delay_s = profile.delay_ms / 1000
-    probe = _saturating(
-        "probe", path, profile.probe_seconds, profile, connections=connections
-    )
+    probe = _saturating("probe", path, profile.probe_seconds, profile, connections=connections)
     spec = LoadSpec(
         "",
         0,
@@ -426,7 +433,7 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
     connections = spread_policy(impl)
     runs: list[Run] = []
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
-        capacity, found = _probe(bench, running, profile, path, connections)
+        capacity, _found = _probe(bench, running, profile, path, connections)
         if capacity <= 0:
             raise RuntimeError(
                 f"{impl.id}/{variant}: nothing completed while probing the capacity"
@@ -501,7 +508,11 @@ def hot_connections(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     run["capacity_rps"] = round(capacity, 1)
     run["hot_capacity_rps"] = round(hot, 1)
     # The spread capacity's validation load, sent by a hot-connection client.
-    run["hot_under"] = _validation_leg(phase) | {"share": UNDER, "kept_up": keeps_up(phase)}
+    run["hot_under"] = _validation_leg(phase) | {
+        "share": UNDER,
+        "kept_up": keeps_up(phase),
+        "fell_behind": falls_behind(phase),
+    }
     expected = theory(impl, profile.delay_ms)
     if expected is not None:
         run["theory_rps"] = expected.rps
@@ -587,10 +598,7 @@ def plan_steps(
         for impl in impls:
             for variant, path in _variants(impl):
                 secs = (
-                    start(impl)
-                    + p.probe_seconds
-                    + 2.2 * p.validate_seconds
-                    + 2.4 * p.slow_seconds
+                    start(impl) + p.probe_seconds + 2.2 * p.validate_seconds + 2.4 * p.slow_seconds
                 )
                 steps.append(
                     Step(

@@ -6,11 +6,20 @@ from collections.abc import Sequence
 from functools import partial
 
 from ._bench import Bench, RunningStack, new_run_id
+from ._capacity import spread_policy
 from ._loadgen import LoadSpec, Phase
 from ._memory import tree_memory
 from ._profile import Profile
 from ._results import Run
-from ._scenarios import DEFAULT_VARIANT, SEND_PATH, Step, _base_run, _saturating, _with_memory
+from ._scenarios import (
+    DEFAULT_VARIANT,
+    SEND_PATH,
+    Step,
+    _base_run,
+    _probe,
+    _with_memory,
+    start_seconds,
+)
 from .registry import Impl
 
 __all__ = ["FLAT_WITHIN", "memory_growth", "plan_soak_steps", "soak"]
@@ -45,14 +54,10 @@ def _spec(profile: Profile, phase: Phase) -> LoadSpec:
 
 def soak(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     """Measure the capacity with slow work, then hold ``soak_load`` of it for ``soak_seconds``."""
-    probe = _saturating("probe", SEND_PATH, profile.probe_seconds, profile)
+    connections = spread_policy(impl)
     slack = profile.request_timeout_s + profile.drain_timeout_s + 60
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
-        found = bench.load(running, _spec(profile, probe), timeout=profile.probe_seconds + slack)
-        result = found.phases[0]
-        capacity = float(result.get("completed_rps") or 0.0)
-        if capacity <= 0 and result.get("ok"):
-            capacity = result["ok"] / max(result["seconds"] + (result.get("drain_s") or 0.0), 1e-3)
+        capacity, _ = _probe(bench, running, profile, SEND_PATH, connections)
         if capacity <= 0:
             raise RuntimeError(f"{impl.id}: nothing completed while probing the capacity")
         rate = max(1.0, round(capacity * profile.soak_load, 1))
@@ -66,6 +71,7 @@ def soak(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
                 rate=rate,
                 writes=True,
                 drain=True,
+                connections=connections,
             )
 
         warm = phase("warmup", profile.soak_warmup_seconds)
@@ -92,15 +98,14 @@ def plan_soak_steps(
     """One soak step per implementation, when ``soak`` is among ``scenarios``."""
     if "soak" not in scenarios:
         return []
-    start = 5.0
-    seconds = start + profile.probe_seconds + profile.soak_warmup_seconds + profile.soak_seconds
+    length = profile.probe_seconds + profile.soak_warmup_seconds + profile.soak_seconds
     return [
         Step(
             "soak",
             i.id,
             DEFAULT_VARIANT,
             f"soak · {i.id}",
-            seconds,
+            start_seconds(i) + length,
             partial(soak, bench, profile, i),
         )
         for i in impls
