@@ -25,7 +25,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "compare", help="run every implementation through the same load and report"
     )
     size = compare_cmd.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="short runs: under 3 minutes")
+    size.add_argument(
+        "--full", action="store_true", help="the reference profile, for publication (slow)"
+    )
+    size.add_argument("--quick", action="store_true", help="short runs: a check, not a result")
     size.add_argument("--smoke", action="store_true", help="tiny runs that exercise everything")
     compare_cmd.add_argument(
         "--impl",
@@ -58,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         metavar="PATH",
         help="also render the marked figures (the fault matrix, each package's figures) in "
         "the docs under PATH, or in the file PATH (default: the docs of the repository in "
-        "the current directory); for the published reference run",
+        "the current directory); for the published reference run, so it runs the full profile",
     )
     compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
 
@@ -82,7 +85,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         from ._compare import run_comparison
         from ._profile import PROFILES
 
-        name = "smoke" if args.smoke else "quick" if args.quick else "full"
+        if args.write_docs is not None and (args.quick or args.smoke):
+            parser.error("--write-docs publishes the reference run: use it with --full or alone")
+        full = args.full or args.write_docs is not None
+        name = "smoke" if args.smoke else "quick" if args.quick else "full" if full else "default"
         results = run_comparison(
             PROFILES[name],
             args.impl,
