@@ -65,6 +65,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
 
+    commands.add_parser("profiles", help="print the profiles as compare/README.md's table")
+
     report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
     report_cmd.add_argument("results", type=Path, help="a results.json")
     report_cmd.add_argument("--out", type=Path, default=None, help="default: beside results.json")
@@ -100,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if results["failures"]:
             raise SystemExit(1)
+    elif args.command == "profiles":
+        from ._profiletable import profile_table
+
+        print("\n".join(profile_table(SCENARIOS)))
     elif args.command == "report":
         from ._report import write_report
         from ._results import load_results

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ._bench import Bench, CpuPlan
-from ._console import print_summary, progress_bar
+from ._console import closing_lines, duration, print_summary, progress_bar
 from ._faultmatrix import FaultRow
 from ._faults import FaultSink, plan_fault_steps
 from ._meta import collect_meta
@@ -167,6 +167,11 @@ def run_comparison(
             ]
             selfcheck_s = profile.selfcheck_seconds + 1.0
             total = selfcheck_s + sum(s.seconds for s in steps)
+            print(
+                f"profile {profile.name}: {len(steps)} steps for {', '.join(impl_ids)}, "
+                f"about {duration(total)} (from the profile's parameters)",
+                flush=True,
+            )
             with progress_bar(total, plain=plain) as bar:
                 bar.step("load generator · capacity check")
                 check: dict[str, Any] = {}
@@ -198,7 +203,7 @@ def run_comparison(
         print(f"[failed] fault {failure['variant']} · {failure['impl']}: {failure['error']}")
     results = assemble(meta, check, runs, failures, sink.rows)
     write_results(out_dir / "results.json", results)
-    write_report(results, out_dir)
+    report = write_report(results, out_dir)
     if docs is not None:
         # The marked blocks of the docs (the fault matrix, each package's figures),
         # rendered from this run: for the published reference run only.
@@ -207,6 +212,8 @@ def run_comparison(
                 print(f"figures written into {path}")
     print_summary(results, plain=plain)
     _print_checks(results)
+    print(f"took {duration(meta['duration_s'])} (profile {profile.name})")
+    print("\n".join(closing_lines(results, report)))
     return results
 
 

@@ -9,11 +9,19 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from ._results import Results, find_runs
 
-__all__ = ["ProgressBar", "print_summary", "progress_bar"]
+__all__ = [
+    "ProgressBar",
+    "closing_lines",
+    "duration",
+    "print_summary",
+    "progress_bar",
+    "time_left",
+]
 
 
 class ProgressBar(Protocol):
@@ -29,6 +37,24 @@ class ProgressBar(Protocol):
         """Print a line above the bar."""
 
 
+def duration(seconds: float) -> str:
+    """``9 min 30 s`` or ``45 s``."""
+    whole = max(0, round(seconds))
+    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
+
+
+def time_left(estimated_total: float, estimated_done: float, elapsed: float) -> float:
+    """Seconds left: the estimate still to run, scaled by how the estimate has fared so far.
+
+    A busy machine runs every step slower than the profile's parameters say; once
+    a tenth of the estimate is done, the pace so far corrects the rest.
+    """
+    rest = max(0.0, estimated_total - estimated_done)
+    if estimated_done < 0.1 * estimated_total or elapsed <= 0:
+        return rest
+    return rest * elapsed / estimated_done
+
+
 class _PlainBar:
     def __init__(self, total: float) -> None:
         self._total = max(total, 1e-9)
@@ -38,7 +64,12 @@ class _PlainBar:
     def step(self, label: str) -> None:
         pct = min(100.0, 100 * self._done / self._total)
         elapsed = time.monotonic() - self._start
-        print(f"[{pct:5.1f}% {elapsed:6.1f}s] {label}", file=sys.stderr, flush=True)
+        left = duration(time_left(self._total, self._done, elapsed))
+        print(
+            f"[{pct:5.1f}% {elapsed:6.1f}s, about {left} left] {label}",
+            file=sys.stderr,
+            flush=True,
+        )
 
     def advance(self, seconds: float) -> None:
         self._done += seconds
@@ -80,6 +111,8 @@ def progress_bar(total_seconds: float, *, plain: bool = False) -> Iterator[Progr
         yield _PlainBar(total_seconds)
         return
     console = Console(stderr=True)
+    # TimeRemainingColumn starts from the estimate's pace (estimated seconds are the
+    # task's units) and corrects itself from the real one as the steps finish.
     columns = (
         TextColumn("{task.description:<40}"),
         BarColumn(),
@@ -185,3 +218,31 @@ def print_summary(results: Results, *, plain: bool = False) -> None:
     if not console.is_terminal:
         console = Console(width=120)  # a log file or a pipe: no reason to squeeze
     console.print(table)
+
+
+def closing_lines(results: Results, report: Path) -> list[str]:
+    """The summary's last lines: where the report is, and the three figures to read first."""
+    ratios = ", ".join(
+        f"{impl} {value:.2f}" for impl, value in results["ratios"].items() if value is not None
+    )
+    capacities = []
+    for run in find_runs(results, scenario="capacity", variant="default"):
+        verdict = run.get("capacity_verdict")
+        figure = f"{run.get('capacity_rps', 0):,.0f}/s" if verdict == "confirmed" else "not quoted"
+        capacities.append(f"{run['impl']} {figure}")
+    delay = results["meta"].get("params", {}).get("delay_ms")
+    lost = sum(r["lost"] or 0 for r in results["runs"])
+    dup = sum(r["duplicated"] or 0 for r in results["runs"])
+    fault_lost = sum(int(row.get("lost") or 0) for row in results.get("faults", []))
+    return [
+        f"report: {report}",
+        "read first:",
+        f"  1. send-message rps / baseline rps (the cost of the background machinery): "
+        f"{ratios or 'not measured'}",
+        f"  2. validated capacity with {delay:g} ms of work per message: "
+        + (", ".join(capacities) or "not measured")
+        if isinstance(delay, (int, float))
+        else "  2. validated capacity: not measured",
+        f"  3. messages lost / duplicated under load: {lost} / {dup}; acknowledged messages "
+        f"lost to the faults: {fault_lost} (the fault matrix says which are inherent)",
+    ]

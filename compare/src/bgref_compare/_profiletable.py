@@ -1,0 +1,104 @@
+"""The profiles as a markdown table, for compare/README.md (a test keeps the two equal).
+
+``python -m bgref_compare profiles`` prints it; the README holds it between
+``<!-- profiles:start -->`` and ``<!-- profiles:end -->``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ._bench import Bench, CpuPlan
+from ._console import duration
+from ._faults import FaultSink, plan_fault_steps
+from ._profile import PROFILES, Profile
+from ._scenarios import plan_steps
+from ._soak import plan_soak_steps
+from .registry import IMPLS
+
+__all__ = ["PROFILES_END", "PROFILES_START", "estimate_seconds", "profile_table"]
+
+PROFILES_START = "<!-- profiles:start -->"
+PROFILES_END = "<!-- profiles:end -->"
+# The flag that picks each profile.
+_FLAGS = {"default": "(none)", "full": "`--full`", "quick": "`--quick`", "smoke": "`--smoke`"}
+
+
+def estimate_seconds(profile: Profile, scenarios: tuple[str, ...]) -> float:
+    """The progress bar's estimate for every implementation, from the profile's parameters."""
+    bench = Bench(Path(tempfile.gettempdir()), CpuPlan(None, None))
+    impls = list(IMPLS)
+    steps = [
+        *plan_steps(bench, profile, impls, scenarios),
+        *plan_soak_steps(bench, profile, impls, scenarios),
+        *plan_fault_steps(bench, profile, impls, scenarios, FaultSink()),
+    ]
+    return profile.selfcheck_seconds + 1.0 + sum(step.seconds for step in steps)
+
+
+def _counts(values: tuple[int, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+_ROWS: list[tuple[str, Callable[[Profile], str]]] = [
+    ("flag", lambda p: _FLAGS.get(p.name, p.name)),
+    (
+        "throughput",
+        lambda p: (
+            f"{p.throughput_reps} repetition{'s' if p.throughput_reps > 1 else ''} × "
+            f"{p.throughput_seconds:g} s per path "
+            f"in {p.slice_seconds:g}-s slices, after {p.warmup_seconds:g} s of warm-up"
+        ),
+    ),
+    ("generator check", lambda p: f"{p.selfcheck_seconds:g} s"),
+    (
+        "slow work",
+        lambda p: (
+            f"{p.delay_ms:g} ms per message; probe {p.probe_seconds:g} s; validation "
+            f"{p.validate_seconds:g} s at 90% and 110%; open loops {p.slow_seconds:g} s at "
+            f"{p.below:.0%} and {p.above:.0%}"
+        ),
+    ),
+    (
+        "scale-out",
+        lambda p: (
+            f"{p.scale_seconds:g} s per count; worker processes "
+            f"{_counts(p.worker_processes)}; pool threads {_counts(p.worker_threads)}"
+        ),
+    ),
+    (
+        "soak",
+        lambda p: (
+            f"{p.soak_seconds:g} s after {p.soak_warmup_seconds:g} s of warm-up, at "
+            f"{p.soak_load:.0%} of capacity; "
+            + (", ".join(p.soak_impls) if p.soak_impls else "every implementation")
+        ),
+    ),
+    (
+        "faults",
+        lambda p: (
+            f"a burst of {p.fault_burst} at {p.fault_rate:g}/s, {p.fault_delay_ms:g} ms "
+            f"per message; outage {p.fault_outage_s:g} s; settle up to {p.fault_settle_s:g} s; "
+            + (", ".join(p.fault_names) if p.fault_names else "every fault that applies")
+        ),
+    ),
+]
+
+
+def profile_table(scenarios: tuple[str, ...]) -> list[str]:
+    """One column per profile, one row per scenario, and the estimated length."""
+    profiles = list(PROFILES.values())
+    lines = [
+        "| | " + " | ".join(f"`{p.name}`" for p in profiles) + " |",
+        "| --- |" + " --- |" * len(profiles),
+    ]
+    for label, cell in _ROWS:
+        lines.append(f"| {label} | " + " | ".join(cell(p) for p in profiles) + " |")
+    lines.append(
+        "| estimate, all four implementations | "
+        + " | ".join(duration(estimate_seconds(p, scenarios)) for p in profiles)
+        + " |"
+    )
+    return lines
