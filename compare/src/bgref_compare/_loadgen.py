@@ -147,8 +147,10 @@ class LoadRunner:
         # Closed-loop connections kept open from one phase to the next.
         self._spare: list[Connection] = []
         # Closed-loop workers waiting for room under the cap, first come first served,
-        # so that their connections take turns.
-        self._queue: deque[object] = deque()
+        # so that their connections take turns; ``_granted`` were let go and have not
+        # sent yet.
+        self._queue: deque[asyncio.Future[None]] = deque()
+        self._granted = 0
 
     def _new(self, intended: float) -> int:
         seq = len(self.status)
@@ -161,6 +163,8 @@ class LoadRunner:
     async def _send(self, conn: Connection, seq: int, template: RequestTemplate) -> bool:
         """Send request ``seq`` on ``conn``; return whether the connection is still usable."""
         self.sent[seq] = time.perf_counter()
+        # Requests in flight count against the backlog's cap too: otherwise every
+        # waiting worker would send while the first answers are on their way.
         self._in_flight += 1
         try:
             response = await conn.request(template(seq), self.spec.timeout_s)
@@ -169,6 +173,7 @@ class LoadRunner:
             return False
         finally:
             self._in_flight -= 1
+            self._grant()
         self.done[seq] = time.perf_counter()
         self.status[seq] = response.status
         if response.status == 200 and self._writes:
@@ -177,12 +182,6 @@ class LoadRunner:
 
     def _backlog(self) -> int:
         return self.acked_writes - len(self.tail.seen) if self.tail is not None else 0
-
-    def _over_cap(self) -> bool:
-        # Requests in flight count against the cap too: otherwise every worker that
-        # wakes while the backlog is under it sends at once, and such bursts of new
-        # connections all land in whichever server process happens to be running.
-        return self._backlog() + self._in_flight >= self._cap
 
     def _take_spare(self) -> Connection | None:
         now = time.perf_counter()
@@ -197,17 +196,42 @@ class LoadRunner:
         return None
 
     async def _wait_room(self, end: float) -> bool:
-        """Wait, in turn, until the backlog is under the cap; False if the phase ended."""
-        ticket = object()
-        self._queue.append(ticket)
+        """Wait, in turn, until the backlog has room for one more; False if the phase ended.
+
+        Event-driven rather than polled: a poll per worker per millisecond costs the
+        generator its CPU on a busy machine. ``_grant`` wakes the waiters, first
+        come first served, as answers arrive and lines reach the log.
+        """
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(waiter)
+        self._grant()
         try:
-            while self._queue[0] is not ticket or self._over_cap():
-                if time.perf_counter() >= end:
-                    return False
-                await asyncio.sleep(0.001)
-            return time.perf_counter() < end
-        finally:
-            self._queue.remove(ticket)
+            await asyncio.wait_for(waiter, max(0.0, end - time.perf_counter()))
+        except asyncio.TimeoutError:  # not the builtin's alias before Python 3.11
+            if waiter in self._queue:
+                self._queue.remove(waiter)
+            if waiter.done() and not waiter.cancelled():
+                self._granted -= 1
+            return False
+        if time.perf_counter() >= end:
+            self._granted -= 1
+            return False
+        return True
+
+    def _sent_granted(self, capped: bool) -> None:
+        # The request a grant was for is about to count as in flight (or failed).
+        if capped:
+            self._granted -= 1
+
+    def _grant(self) -> None:
+        room = self._cap - self._backlog() - self._in_flight - self._granted
+        while room > 0 and self._queue:
+            waiter = self._queue.popleft()
+            if waiter.done():
+                continue
+            waiter.set_result(None)
+            self._granted += 1
+            room -= 1
 
     async def _closed_worker(self, template: RequestTemplate, end: float, capped: bool) -> None:
         conn = self._take_spare()
@@ -220,8 +244,10 @@ class LoadRunner:
                     conn = await self.pool.connect()
                 except OSError:
                     self.done[seq] = time.perf_counter()
+                    self._sent_granted(capped)
                     await asyncio.sleep(0.01)  # a server that is down must not spin us
                     continue
+            self._sent_granted(capped)
             if not await self._send(conn, seq, template):
                 self.pool.forget(conn)
                 conn.abort()
@@ -238,6 +264,7 @@ class LoadRunner:
             if capped and not await self._wait_room(end):
                 break
             seq = self._new(time.perf_counter())
+            self._sent_granted(capped)
             await self._open_request(seq, template)
             if self.status[seq] == FAILED:
                 await asyncio.sleep(0.001)  # a failing server must not spin us
@@ -267,6 +294,8 @@ class LoadRunner:
         if phase.rate is None:
             end = state.start + phase.seconds
             capped = phase.max_backlog is not None and self.tail is not None
+            self._queue.clear()
+            self._granted = 0
             self._cap = phase.max_backlog or 0
             self._cap_phase = phase if capped else None
             if phase.connections == HOT:
@@ -398,6 +427,8 @@ class LoadRunner:
         assert self.tail is not None
         while self._running:
             self.tail.poll()
+            if self._queue:
+                self._grant()
             await asyncio.sleep(self.spec.poll_s)
 
     async def _watch(self, states: list[_PhaseState]) -> None:
@@ -418,6 +449,7 @@ class LoadRunner:
                 then, count = history[0]
                 rate = (len(self.tail.seen) - count) / max(now - then, 1e-3)
                 self._cap = max(self._cap, phase.max_backlog, int(rate * phase.backlog_seconds))
+                self._grant()
             if now >= next_sample and states:
                 next_sample = now + _BACKLOG_EVERY
                 state = states[-1]

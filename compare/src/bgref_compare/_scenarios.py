@@ -377,39 +377,47 @@ def _probe(
     return capacity, found
 
 
-def _open_phase(
+def _open_phases(
     bench: Bench,
     running: RunningStack,
     profile: Profile,
-    label: str,
     path: str,
-    rate: float,
+    rates: list[tuple[str, float]],
     seconds: float,
     connections: str,
-) -> tuple[dict[str, Any], LoadOutcome]:
-    """One open loop at ``rate`` for ``seconds``, drained afterwards."""
-    phase = Phase(
-        label,
-        path,
-        seconds,
-        profile.open_connections,
-        rate=rate,
-        writes=True,
-        drain=True,
-        connections=connections,
+) -> tuple[list[dict[str, Any]], LoadOutcome]:
+    """Open loops at each ``(label, rate)`` in turn for ``seconds``, each drained before the next.
+
+    One generator process runs them all: starting one costs about a second on a busy machine.
+    """
+    phases = tuple(
+        Phase(
+            label,
+            path,
+            seconds,
+            profile.open_connections,
+            rate=rate,
+            writes=True,
+            drain=True,
+            connections=connections,
+        )
+        for label, rate in rates
     )
     spec = LoadSpec(
         "",
         0,
         new_run_id(),
-        (phase,),
+        phases,
         timeout_s=profile.request_timeout_s,
         drain_timeout_s=profile.drain_timeout_s,
         warm_s=min(seconds / 4, 1.0),
     )
-    budget = seconds * 3 + profile.request_timeout_s + profile.drain_timeout_s
+    budget = len(phases) * (seconds * 3 + profile.drain_timeout_s) + profile.request_timeout_s
     outcome = bench.load(running, spec, timeout=budget + 60)
-    return outcome.phases[0], outcome
+    return outcome.phases, outcome
+
+
+_VALIDATION = (("under", UNDER), ("over", OVER))
 
 
 def _validation_leg(result: dict[str, Any]) -> dict[str, Any]:
@@ -438,13 +446,10 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
             raise RuntimeError(
                 f"{impl.id}/{variant}: nothing completed while probing the capacity"
             )
-        legs: list[dict[str, Any]] = []
-        for label, factor in (("under", UNDER), ("over", OVER)):
-            rate = max(1.0, round(capacity * factor, 1))
-            result, outcome = _open_phase(
-                bench, running, profile, label, path, rate, profile.validate_seconds, connections
-            )
-            legs.append(result)
+        rates = [(label, max(1.0, round(capacity * f, 1))) for label, f in _VALIDATION]
+        legs, outcome = _open_phases(
+            bench, running, profile, path, rates, profile.validate_seconds, connections
+        )
         check = _base_run(impl, variant, "capacity", path, legs)
         check["delay_ms"] = profile.delay_ms
         check["capacity_rps"] = round(capacity, 1)
@@ -464,8 +469,8 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
         runs.append(_with_memory(check, outcome))
         for load, factor in (("below", profile.below), ("above", profile.above)):
             rate = max(1.0, round(capacity * factor, 1))
-            result, outcome = _open_phase(
-                bench, running, profile, load, path, rate, profile.slow_seconds, connections
+            [result], outcome = _open_phases(
+                bench, running, profile, path, [(load, rate)], profile.slow_seconds, connections
             )
             run = _base_run(impl, variant, "slow-work", path, [result])
             run["load"] = load
@@ -491,13 +496,12 @@ def hot_connections(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
         capacity, _ = _probe(bench, running, profile, SEND_PATH, spread)
         hot, found = _probe(bench, running, profile, SEND_PATH, hot_policy())
-        phase, outcome = _open_phase(
+        [phase], outcome = _open_phases(
             bench,
             running,
             profile,
-            "hot-under",
             SEND_PATH,
-            max(1.0, round(capacity * UNDER, 1)),
+            [("hot-under", max(1.0, round(capacity * UNDER, 1)))],
             profile.validate_seconds,
             hot_policy(),
         )
