@@ -147,7 +147,8 @@ def test_the_hot_connection_finding_gives_both_figures() -> None:
         )
     )
     text = render_report(results, [])
-    assert "its capacity was 77.0 messages/s through a most-recent-first pool" in text
+    assert "loads fewer than all of `flask`'s 2 web processes: its capacity was 77.0" in text
+    assert "messages/s through a most-recent-first pool" in text
     assert "against 146.0/s" in text
     assert "(53% of it)" in text
     assert "it fell behind: 90/s completed, the last line 2.50 s after the end" in text

@@ -410,6 +410,10 @@ def _capacities(results: Results) -> list[str]:
     ]
 
 
+# Below this share of the spread capacity, the hot client is said to leave processes idle.
+_LOPSIDED = 0.8
+
+
 def _hot_connections(results: Results) -> list[str]:
     runs = find_runs(results, scenario="hot-connections")
     if not runs:
@@ -426,9 +430,16 @@ def _hot_connections(results: Results) -> list[str]:
                 f"{fmt(under.get('drain_s'), 2)} s after the end"
             )
         share = f" ({pct(hot / spread)} of it)" if hot is not None and spread else ""
+        lopsided = hot is not None and spread is not None and hot < _LOPSIDED * spread
+        verdict = (
+            f"loads fewer than all of `{run['impl']}`'s {run.get('web_processes')} web processes"
+            if lopsided
+            else f"showed no such loss in this run against `{run['impl']}`'s "
+            f"{run.get('web_processes')} web processes"
+        )
         lines += [
             f"A client that reuses its hottest connections (as client pools and proxies do) "
-            f"loads one of `{run['impl']}`'s {run.get('web_processes')} web processes: its "
+            f"{verdict}: its "
             f"capacity was {fmt(hot, 1)} messages/s through a most-recent-first pool against "
             f"{fmt(spread, 1)}/s over connections every process holds a share of{share}, "
             "measured back to back on one stack. Offered "
