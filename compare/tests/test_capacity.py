@@ -42,6 +42,18 @@ def test_theory_is_workers_times_processes_over_work_time() -> None:
     assert theory(_impl(), 50.0) is None
 
 
+def test_the_declared_inputs_are_the_packages_defaults() -> None:
+    """The registry's figures for the theory are the ones the servers start with."""
+    from bgref_celery._settings import Settings
+    from bgref_flask import DEFAULT_WORKERS, gunicorn_conf
+
+    by_package = {impl.package: impl for impl in IMPLS}
+    flask = by_package["bgref-flask"]
+    assert flask.web_processes == gunicorn_conf.workers
+    assert flask.default_workers == DEFAULT_WORKERS
+    assert by_package["bgref-celery"].default_workers == Settings.workers
+
+
 def test_every_declared_theory_has_its_inputs() -> None:
     for impl in IMPLS:
         if impl.workers_env is not None:

@@ -19,7 +19,7 @@ from ._console import closing_lines, duration, print_summary, progress_bar
 from ._faultmatrix import FaultRow
 from ._faults import FaultSink, plan_fault_steps
 from ._meta import collect_meta
-from ._profile import Profile
+from ._profile import SCENARIOS, Profile
 from ._published import doc_files, write_marked
 from ._report import write_report
 from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
@@ -29,7 +29,6 @@ from .registry import IMPL_IDS, get
 
 __all__ = ["SCENARIOS", "assemble", "run_comparison"]
 
-SCENARIOS = ("throughput", "slow-work", "hot-connections", "scale-out", "faults", "soak")
 # The load generator must reach at least this multiple of the best implementation's rps.
 HEADROOM = 2.0
 

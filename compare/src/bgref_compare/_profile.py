@@ -13,7 +13,10 @@ from typing import Any
 
 from .registry import Impl
 
-__all__ = ["PROFILES", "Profile"]
+__all__ = ["PROFILES", "SCENARIOS", "Profile"]
+
+# Every scenario of the comparison, in running order.
+SCENARIOS = ("throughput", "slow-work", "hot-connections", "scale-out", "faults", "soak")
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,11 @@ PROFILES: dict[str, Profile] = {
         warmup_seconds=1.0,
         delay_ms=50.0,
         probe_seconds=2.0,
-        slow_seconds=4.0,
+        slow_seconds=3.0,
         below=0.5,
         above=1.5,
         open_connections=64,
-        validate_seconds=5.0,
+        validate_seconds=4.0,
         scale_seconds=3.0,
         worker_processes=(1, 2, 4),
         worker_threads=(1, 4, 16),

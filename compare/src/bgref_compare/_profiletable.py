@@ -1,7 +1,7 @@
-"""The profiles as a markdown table, for compare/README.md (a test keeps the two equal).
+"""The profiles as a markdown table, for compare/README.md.
 
-``python -m bgref_compare profiles`` prints it; the README holds it between
-``<!-- profiles:start -->`` and ``<!-- profiles:end -->``.
+``python -m bgref_compare profiles`` prints it; compare/README.md holds it as a
+rendered block (``_published``), which the published-docs test keeps current.
 """
 
 from __future__ import annotations
@@ -13,15 +13,13 @@ from pathlib import Path
 from ._bench import Bench, CpuPlan
 from ._console import duration
 from ._faults import FaultSink, plan_fault_steps
-from ._profile import PROFILES, Profile
+from ._profile import PROFILES, SCENARIOS, Profile
 from ._scenarios import plan_steps
 from ._soak import plan_soak_steps
 from .registry import IMPLS
 
-__all__ = ["PROFILES_END", "PROFILES_START", "estimate_seconds", "profile_table"]
+__all__ = ["estimate_seconds", "profile_table"]
 
-PROFILES_START = "<!-- profiles:start -->"
-PROFILES_END = "<!-- profiles:end -->"
 # The flag that picks each profile.
 _FLAGS = {"default": "(none)", "full": "`--full`", "quick": "`--quick`", "smoke": "`--smoke`"}
 
@@ -87,7 +85,7 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
 ]
 
 
-def profile_table(scenarios: tuple[str, ...]) -> list[str]:
+def profile_table(scenarios: tuple[str, ...] = SCENARIOS) -> list[str]:
     """One column per profile, one row per scenario, and the estimated length."""
     profiles = list(PROFILES.values())
     lines = [

@@ -137,10 +137,18 @@ def _run(results: Results, arg: str) -> list[str]:
     ]
 
 
+def _profiles(results: Results, arg: str) -> list[str]:
+    # From the code, not the results: the profiles the harness runs today.
+    from ._profiletable import profile_table
+
+    return profile_table()
+
+
 _BLOCKS: dict[str, Callable[[Results, str], list[str]]] = {
     "fault-matrix": _fault_matrix,
     "figures": _figures,
     "run": _run,
+    "profiles": _profiles,
 }
 
 

@@ -85,8 +85,9 @@ class Impl:
     # How many processes serve HTTP by default (gunicorn's ``workers``). Above one,
     # they share one listening socket and each keeps the connections it accepted,
     # so which connections a client reuses decides which processes work: the
-    # comparison measures such a server over fresh connections, and a client that
-    # reuses its hottest connections as a finding of its own.
+    # comparison measures such a server over a set of connections that every
+    # process holds a share of, and a client that reuses its hottest connections
+    # as a finding of its own.
     web_processes: int = 1
     # The default of ``workers_env``: background workers that each do one message
     # at a time, in every web process when ``workers_per_web_process``. With slow
@@ -158,7 +159,7 @@ IMPLS: tuple[Impl, ...] = (
         retries_writes=True,
         holds_writes=True,
         # bgref_flask.gunicorn_conf's ``workers`` and bgref_flask's DEFAULT_WORKERS
-        # (test_registry checks both against a running server and the package).
+        # (compare/tests/test_capacity.py checks both against the package).
         web_processes=2,
         default_workers=4,
         workers_per_web_process=True,
