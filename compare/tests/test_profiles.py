@@ -10,6 +10,7 @@ from bgref_compare._compare import SCENARIOS
 from bgref_compare._profile import PROFILES
 from bgref_compare._profiletable import estimate_seconds
 
+
 def test_the_default_profile_leaves_room_in_twelve_minutes() -> None:
     # The estimate tracks the real length on an idle 2-core machine (compare/README.md
     # gives both); the default profile must leave room for two more scenarios.
