@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, cast
 
 from ._accounting import account
+from .registry import IMPL_IDS
 
 __all__ = [
     "DOCS_END",
@@ -36,8 +37,6 @@ FAULTS: dict[str, str] = {
 
 DOCS_START = "<!-- fault-matrix:start -->"
 DOCS_END = "<!-- fault-matrix:end -->"
-
-_IMPL_ORDER = ("fastapi", "starlette", "flask", "celery")
 
 
 class _FaultRowRequired(TypedDict):
@@ -137,7 +136,7 @@ def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
     """Markdown: faults down, implementations across; "n/a" where a fault does not apply."""
     if not rows:
         return []
-    impls = _order((r["impl"] for r in rows), _IMPL_ORDER)
+    impls = _order((r["impl"] for r in rows), IMPL_IDS)
     faults = _order((r["fault"] for r in rows), list(FAULTS))
     by_key = {(r["impl"], r["fault"]): r for r in rows}
     lines = [

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+from . import registry
 from ._capacity import Theory, declared_theory
 from ._results import Results, Run, find_runs
 
-__all__ = ["TARGETS", "Figures", "fmt", "ms", "pct"]
+__all__ = ["Figures", "fmt", "ms", "pct", "ratio_target"]
 
-# The ratio each implementation must reach (send-message rps / baseline rps).
-TARGETS: dict[str, float] = {"fastapi": 0.9, "starlette": 0.9, "flask": 0.9, "celery": 0.5}
+
+def ratio_target(impl: str) -> float | None:
+    """The ratio ``impl`` declares it should keep (send-message rps / baseline rps)."""
+    return registry.get(impl).ratio_target if impl in registry.IMPL_IDS else None
 
 
 def fmt(value: float | int | None, digits: int = 0) -> str:

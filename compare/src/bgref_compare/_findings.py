@@ -7,6 +7,7 @@ was not measured in a run, the paragraph says so instead of guessing.
 
 from __future__ import annotations
 
+from . import registry
 from ._capacity import GAP, describe_gap
 from ._figures import Figures, fmt, ms, pct
 from ._results import Results
@@ -20,6 +21,20 @@ from ._verdicts import (
 )
 
 __all__ = ["approach_advice", "tutorial_claims"]
+
+
+def _of_model(results: Results, model: registry.Model) -> list[Figures]:
+    """The figures of every measured implementation that does its work the ``model`` way."""
+    figs = [Figures.of(results, impl.id) for impl in registry.IMPLS if impl.model == model]
+    return [f for f in figs if f.send or f.below]
+
+
+def _lab_impl(results: Results, variant: str) -> str:
+    """The implementation whose pitfall lab has ``variant`` (the runs say which)."""
+    return next(
+        (r["impl"] for r in results["runs"] if r["variant"] == variant),
+        next((i.id for i in registry.IMPLS if variant in i.variants), ""),
+    )
 
 
 def _delay(results: Results) -> float:
@@ -89,8 +104,7 @@ def approach_advice(results: Results) -> list[str]:
     """Paragraphs of 'which approach when', each built from this run's figures."""
     delay = _delay(results)
     out: list[str] = []
-    asyncs = [Figures.of(results, i) for i in ("starlette", "fastapi")]
-    asyncs = [f for f in asyncs if f.send or f.below]
+    asyncs = _of_model(results, "event-loop")
     if asyncs:
         ratios = " and ".join(f"{pct(f.ratio)} (`{f.impl}`)" for f in asyncs)
         caps = " and ".join(f"{fmt(f.capacity)}/s (`{f.impl}`)" for f in asyncs)
@@ -98,52 +112,51 @@ def approach_advice(results: Results) -> list[str]:
         overloaded = _overload_text(*asyncs)
         out.append(
             "**Short work that may die with the process (a log line, a metric, a cache "
-            "refresh): `starlette` or `fastapi`, with an `async` task that awaits.** "
+            f"refresh): {' or '.join(f'`{f.impl}`' for f in asyncs)}, with an `async` task "
+            "that awaits.** "
             f"Send-message kept {ratios} of the baseline's throughput, and with {fmt(delay)} ms "
             f"of simulated work per message one process completed {caps}, because the work "
             f"awaits instead of holding a thread. Above capacity {overloaded}. The backlog lives "
             f"in the process (peak {fmt(worst.above['peak_rss_mb'] if worst.above else None)} "
             f"MB for `{worst.impl}`), and whatever is queued when the process dies is gone."
         )
-    flask = Figures.of(results, "flask")
-    if flask.send or flask.below:
-        above = flask.above
+    for pool in _of_model(results, "thread-pool"):
+        above = pool.above
         if above:
-            pressure = f"Above capacity {_overload_text(flask)}"
+            pressure = f"Above capacity {_overload_text(pool)}"
         else:
             pressure = "Its behaviour above capacity was not measured in this run"
-        scale = _scale_text(flask)
+        scale = _scale_text(pool)
         out.append(
-            "**Slow or blocking work with bounded memory and honest back-pressure: `flask` with "
-            f"its bounded pool.** Send-message kept {pct(flask.ratio)} of the baseline's "
-            f"throughput. {_capacity_text(flask, delay)}"
+            "**Slow or blocking work with bounded memory and honest back-pressure: "
+            f"`{pool.impl}` with its bounded pool.** Send-message kept {pct(pool.ratio)} of "
+            f"the baseline's throughput. {_capacity_text(pool, delay)}"
             + (f"; by pool size: {scale}" if scale else "")
             + f". {pressure}; peak memory "
             f"{fmt(above['peak_rss_mb'] if above else None)} MB. Queued work is drained on a "
             "graceful stop and lost on a crash."
         )
-    celery = Figures.of(results, "celery")
-    if celery.send or celery.below:
-        scale = _scale_text(celery)
-        others = [r for i, r in results["ratios"].items() if i != "celery" and r is not None]
-        if celery.ratio is not None and others and celery.ratio < min(others):
+    for queue in _of_model(results, "worker-queue"):
+        scale = _scale_text(queue)
+        others = [r for i, r in results["ratios"].items() if i != queue.impl and r is not None]
+        if queue.ratio is not None and others and queue.ratio < min(others):
             cost = "It costs the most per request"
         else:
             cost = "It pays a broker round trip per request"
         out.append(
             "**Work that must survive a crash of the web process, or outgrow one machine: "
-            "`celery`.** The queue is in Redis, so acknowledged work outlives the web process "
-            f"(the fault scenarios check it). {cost}: send-message kept "
-            f"{pct(celery.ratio)} of the baseline's throughput "
-            f"({fmt(celery.send['rps'] if celery.send else None)} against "
-            f"{fmt(celery.baseline['rps'] if celery.baseline else None)} requests/s), and "
-            f"{fmt(celery.above['peak_rss_mb'] if celery.above else None)} MB for the web "
+            f"`{queue.impl}`.** The queue is in Redis, so acknowledged work outlives the web "
+            f"process (the fault scenarios check it). {cost}: send-message kept "
+            f"{pct(queue.ratio)} of the baseline's throughput "
+            f"({fmt(queue.send['rps'] if queue.send else None)} against "
+            f"{fmt(queue.baseline['rps'] if queue.baseline else None)} requests/s), and "
+            f"{fmt(queue.above['peak_rss_mb'] if queue.above else None)} MB for the web "
             "process, the workers and Redis. Workers add capacity"
             + (f": {scale}" if scale else " (scale-out not measured in this run)")
             + "."
         )
-    blocking = Figures.of(results, "fastapi", "async-blocking")
-    wrong = Figures.of(results, "fastapi", "wrong-way")
+    blocking = Figures.of(results, _lab_impl(results, "async-blocking"), "async-blocking")
+    wrong = Figures.of(results, _lab_impl(results, "wrong-way"), "wrong-way")
     if blocking.below or wrong.below:
         out.append(
             "**Never block the event loop.** An `async def` task that calls blocking code "
@@ -170,10 +183,12 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
     figures the rule used.
     """
     delay = _delay(results)
-    default = Figures.of(results, "fastapi")
-    def_task = Figures.of(results, "fastapi", "def-task")
-    wrong = Figures.of(results, "fastapi", "wrong-way")
-    blocking = Figures.of(results, "fastapi", "async-blocking")
+    # The tutorial is about the implementation whose lab has its advice (`def-task`).
+    tutorial = _lab_impl(results, "def-task")
+    default = Figures.of(results, tutorial)
+    def_task = Figures.of(results, tutorial, "def-task")
+    wrong = Figures.of(results, tutorial, "wrong-way")
+    blocking = Figures.of(results, tutorial, "async-blocking")
     claims: list[tuple[str, str, str]] = []
 
     # 1. The direct call blocks the response.
@@ -186,7 +201,7 @@ def tutorial_claims(results: Results) -> list[tuple[str, str, str]]:
             f"baseline's throughput against {pct(def_task.ratio)} for the `def` task: a "
             f"write of a few microseconds costs {cheaper} inline than the background machinery."
         )
-    inline = Figures.of(results, "fastapi", "def-endpoint")
+    inline = Figures.of(results, tutorial, "def-endpoint")
     inline_text = ""
     if inline.below is not None:
         in_def = direct_call_blocks(inline, def_task, delay)

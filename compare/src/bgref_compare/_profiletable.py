@@ -71,7 +71,11 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
         lambda p: (
             f"{p.soak_seconds:g} s after {p.soak_warmup_seconds:g} s of warm-up, at "
             f"{p.soak_load:.0%} of capacity; "
-            + (", ".join(p.soak_impls) if p.soak_impls else "every implementation")
+            + (
+                f"the first {p.soak_count} implementation(s) chosen"
+                if p.soak_count
+                else "every implementation"
+            )
         ),
     ),
     (

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._faultmatrix import matrix_lines, rows_of
-from ._figures import TARGETS, Figures, fmt, ms
+from ._figures import Figures, fmt, ms, ratio_target
 from ._results import Results
 from ._verdicts import overload
 
@@ -109,7 +109,7 @@ def _run(results: Results, arg: str) -> list[str]:
         send = Figures.of(results, impl).send
         reps: list[float] = (send.get("ratio_reps") if send else None) or []
         spread = f" ({fmt(min(reps), 2)}–{fmt(max(reps), 2)})" if len(reps) > 1 else ""
-        target = TARGETS.get(impl)
+        target = ratio_target(impl)
         verdict = (
             ""
             if target is None or ratio is None

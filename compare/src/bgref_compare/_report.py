@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
+from . import registry
 from ._capacity import GAP, OVER, UNDER, declared_theory, describe_gap
 from ._charts import CHARTS, draw_charts
 from ._faultmatrix import matrix_lines, rows_of
-from ._figures import TARGETS, Figures, fmt, ms, pct
+from ._figures import Figures, fmt, ms, pct, ratio_target
 from ._findings import approach_advice, tutorial_claims
 from ._results import Results, Run, find_runs
 
@@ -26,29 +27,6 @@ VARIANTS: dict[str, str] = {
     "def-endpoint": (
         "the work called inside a plain `def` endpoint, which FastAPI runs in its thread "
         "pool: the client waits, the event loop does not"
-    ),
-}
-
-# Why each approach costs what it costs; the figures beside this text are measured.
-MECHANISMS: dict[str, str] = {
-    "fastapi": (
-        "After the response, Starlette runs the task in the same ASGI call, on the event "
-        "loop. The task queues the line; the lines of one loop iteration share one "
-        "`os.write` (`awrite_soon`): a system call per message costs more than the task "
-        "itself (packages/starlette/README.md)."
-    ),
-    "starlette": (
-        "The same mechanism as FastAPI without FastAPI's dependency injection and "
-        "response validation, so both paths are cheaper and the task is a larger share."
-    ),
-    "flask": (
-        "The request thread only puts the message on a bounded queue; a pool thread "
-        "does the write. The per-request cost of the WSGI stack dwarfs the hand-off."
-    ),
-    "celery": (
-        "Each send-message publishes a Celery message to Redis (a network round trip and "
-        "kombu's serialisation) before answering, and the worker processes that do the "
-        "writes share the server's CPU with the web process."
     ),
 }
 
@@ -107,7 +85,7 @@ def _header(results: Results) -> list[str]:
             "within one run are the more robust.",
             "",
         ]
-    shown = ("fastapi", "starlette", "uvicorn", "flask", "gunicorn", "celery", "redis-server")
+    shown = [*dict.fromkeys(v for impl in registry.IMPLS for v in impl.versions), "redis-server"]
     lines += [
         "Versions: " + ", ".join(f"{k} {versions[k]}" for k in shown if versions.get(k)) + ".",
         "",
@@ -120,7 +98,7 @@ def _summary(results: Results) -> list[str]:
     impls = sorted({r["impl"] for r in results["runs"]}, key=_impl_order)
     for impl in impls:
         fig = Figures.of(results, impl)
-        target = TARGETS.get(impl)
+        target = ratio_target(impl)
         verdict = ""
         if target is not None and fig.ratio is not None:
             verdict = " ✅" if fig.ratio >= target else " ❌"
@@ -178,8 +156,11 @@ def _count(n: int | None, noun: str) -> str:
 
 
 def _impl_order(impl: str) -> int:
-    order = ["fastapi", "starlette", "flask", "celery"]
-    return order.index(impl) if impl in order else len(order)
+    return registry.order(impl)
+
+
+def _mechanism(impl: str) -> str:
+    return registry.get(impl).mechanism if impl in registry.IMPL_IDS else ""
 
 
 def _throughput(results: Results, charts: list[str]) -> list[str]:
@@ -251,7 +232,7 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
         fig = Figures.of(results, impl)
         if fig.send is None or fig.baseline is None:
             continue
-        target = TARGETS.get(impl)
+        target = ratio_target(impl)
         met = ""
         if target is not None and fig.ratio is not None:
             met = f" (target {target}: {'met' if fig.ratio >= target else 'not met'})"
@@ -260,7 +241,7 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
         lines.append(
             f"- **`{impl}`**: ratio {fmt(fig.ratio, 2)}{met}. A baseline request costs "
             f"{fmt(1e6 / fig.baseline['rps'] if fig.baseline['rps'] else None)} µs of server "
-            f"CPU, send-message {more}. {MECHANISMS.get(impl, '')}"
+            f"CPU, send-message {more}. {_mechanism(impl)}"
         )
     if writer:
         lines += [
@@ -458,8 +439,9 @@ def _pitfalls(results: Results) -> list[str]:
         return []
     rows = []
     # In the order the runs were made, which is the registry's.
+    owner = lab[0]["impl"]
     for variant in ("default", *dict.fromkeys(r["variant"] for r in lab)):
-        fig = Figures.of(results, "fastapi", variant)
+        fig = Figures.of(results, owner, variant)
         rows.append(
             [
                 f"`{variant}`",
@@ -474,7 +456,7 @@ def _pitfalls(results: Results) -> list[str]:
     lines = [
         "## 3. Pitfall lab: the tutorial's claims",
         "",
-        "Variants of the FastAPI implementation, measured in scenarios 1 and 2.",
+        f"Variants of the `{owner}` implementation, measured in scenarios 1 and 2.",
         "",
         *_table(
             [

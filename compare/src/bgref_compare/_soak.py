@@ -108,6 +108,5 @@ def plan_soak_steps(
             start_seconds(i) + length,
             partial(soak, bench, profile, i),
         )
-        for i in impls
-        if not profile.soak_impls or i.id in profile.soak_impls
+        for i in (impls[: profile.soak_count] if profile.soak_count else impls)
     ]

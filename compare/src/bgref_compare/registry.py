@@ -8,8 +8,9 @@ it from outside any project environment).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
-__all__ = ["IMPLS", "IMPL_IDS", "Impl", "Process", "get"]
+__all__ = ["IMPLS", "IMPL_IDS", "Impl", "Model", "Process", "get", "order"]
 
 # Served by uvicorn's usual flags; the placeholders are filled in by the runner.
 _UVICORN = (
@@ -28,6 +29,13 @@ _UVICORN = (
     "--timeout-graceful-shutdown",
     "30",
 )
+
+
+# How an approach does the work after the response. The report's advice has one
+# paragraph per model, so a new approach joins the paragraph of its kind:
+# "event-loop": a task on the web process's event loop; "thread-pool": pool
+# threads inside the web process; "worker-queue": worker processes behind a broker.
+Model = Literal["event-loop", "thread-pool", "worker-queue"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,16 @@ class Impl:
     # Extra routes outside the contract, for the comparison's pitfall lab:
     # variant name -> path answering like /send-message/.
     variants: dict[str, str] = field(default_factory=dict)
+    # How the work is done (see ``Model``).
+    model: Model = "event-loop"
+    # Why the approach costs what it costs, a sentence or two for the report; the
+    # figures printed beside it are measured.
+    mechanism: str = ""
+    # The send-message/baseline throughput ratio it should keep; the report marks a miss.
+    ratio_target: float = 0.9
+    # The distributions besides its own package whose versions can move its
+    # figures (framework, server, broker client): every run records them.
+    versions: tuple[str, ...] = ()
 
     @property
     def web(self) -> Process:
@@ -111,6 +129,14 @@ class Impl:
 IMPLS: tuple[Impl, ...] = (
     Impl(
         id="fastapi",
+        model="event-loop",
+        mechanism=(
+            "After the response, Starlette runs the task in the same ASGI call, on the event "
+            "loop. The task queues the line; the lines of one loop iteration share one "
+            "`os.write` (`awrite_soon`): a system call per message costs more than the task "
+            "itself (packages/starlette/README.md)."
+        ),
+        versions=("fastapi", "starlette", "uvicorn", "httptools", "uvloop"),
         package="bgref-fastapi",
         path="packages/fastapi",
         processes=(Process("web", (*_UVICORN, "bgref_fastapi:create_app")),),
@@ -130,6 +156,12 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="starlette",
+        model="event-loop",
+        mechanism=(
+            "The same mechanism as FastAPI without FastAPI's dependency injection and "
+            "response validation, so both paths are cheaper and the task is a larger share."
+        ),
+        versions=("starlette", "uvicorn", "httptools", "uvloop"),
         package="bgref-starlette",
         path="packages/starlette",
         processes=(Process("web", (*_UVICORN, "bgref_starlette:create_app")),),
@@ -138,6 +170,12 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="flask",
+        model="thread-pool",
+        mechanism=(
+            "The request thread only puts the message on a bounded queue; a pool thread "
+            "does the write. The per-request cost of the WSGI stack dwarfs the hand-off."
+        ),
+        versions=("flask", "werkzeug", "gunicorn"),
         package="bgref-flask",
         path="packages/flask",
         processes=(
@@ -171,6 +209,15 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="celery",
+        model="worker-queue",
+        mechanism=(
+            "Each send-message publishes a Celery message to Redis (a network round trip and "
+            "kombu's serialisation) before answering, and the worker processes that do the "
+            "writes share the server's CPU with the web process."
+        ),
+        # A broker round trip per request (grouped, see packages/celery/README.md).
+        ratio_target=0.5,
+        versions=("fastapi", "starlette", "uvicorn", "celery", "kombu", "billiard", "redis"),
         package="bgref-celery",
         path="packages/celery",
         processes=(
@@ -206,6 +253,11 @@ IMPLS: tuple[Impl, ...] = (
 )
 
 IMPL_IDS: tuple[str, ...] = tuple(impl.id for impl in IMPLS)
+
+
+def order(impl_id: str) -> int:
+    """Where ``impl_id`` comes in tables and charts: the registry's order, unknown ids last."""
+    return IMPL_IDS.index(impl_id) if impl_id in IMPL_IDS else len(IMPL_IDS)
 
 
 def get(impl_id: str) -> Impl:
