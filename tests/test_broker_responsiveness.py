@@ -1,0 +1,272 @@
+"""The web never waits on its broker in its event loop: Redis frozen or killed, publishing.
+
+A front that publishes from its event loop stops every request of its process
+while the broker does not answer, ``/baseline/`` and ``/healthz`` included,
+which never touch the broker (issue 18: 960 ms with Redis frozen). Here, for
+every implementation that declares a broker, requests to those two endpoints
+go out every 20 ms, whatever came back, while the test's own Redis is frozen
+(SIGSTOP) or killed with publishes in flight. A loop that blocked would hold
+every one of them for the length of the broker's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from bgref_compare import Impl, RedisServer, Stack, wait_until
+
+from ._helpers import BASELINE, SEND, message_query, token
+from ._stacks import STACKS, StackFactory
+from .faults_helpers import NO_ANSWER, describe, require_broker
+
+pytestmark = pytest.mark.faults
+
+# The endpoints that never touch the broker answer within this, at the 99th percentile.
+P99_BOUND = 0.050
+# The contract: with the broker away, /send-message/ answers 503 within 3 s.
+REFUSAL_BOUND = 3.0
+# One request to each endpoint this often (seconds), whatever came back.
+INTERVAL = 0.020
+# How long the fault lasts: longer than any broker timeout a publish may wait out.
+OUTAGE = 3.0
+# Publishes sent together as the fault strikes: these wait on the broker.
+IN_FLIGHT = 8
+# How long the service may take to notice that the broker is back.
+RECOVERY = 20.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One paced request: when it left (``time.monotonic()``), its status, how long it took."""
+
+    sent_at: float
+    status: int
+    elapsed: float
+
+
+class Pacer:
+    """Sends one request every ``INTERVAL`` from a thread of its own, never waiting for answers.
+
+    Open loop: a server that stops for a second holds fifty requests, not one,
+    so its stall shows at every percentile.
+    """
+
+    def __init__(self, base_url: str, method: str, path: Callable[[], httpx.URL]) -> None:
+        self.base_url = base_url
+        self.method = method
+        self.path = path
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"pacer {method}", daemon=True)
+        self._error: BaseException | None = None
+
+    def start(self) -> Pacer:
+        """Start sending; return at once."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> list[Sample]:
+        """Stop sending, wait for the answers in flight, return every sample."""
+        self._stop.set()
+        self._thread.join(REFUSAL_BOUND + 30)
+        assert not self._thread.is_alive(), "the pacer's requests never finished"
+        if self._error is not None:
+            raise self._error
+        return self.samples
+
+    def between(self, start: float, end: float) -> list[Sample]:
+        """The samples sent from ``start`` to ``end``."""
+        return [s for s in list(self.samples) if start <= s.sent_at <= end]
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._send_all())
+        except BaseException as error:  # handed to stop(), in the test's thread
+            self._error = error
+
+    async def _send_all(self) -> None:
+        limits = httpx.Limits(max_connections=200, keepalive_expiry=1.0)
+        async with httpx.AsyncClient(
+            base_url=self.base_url, limits=limits, timeout=REFUSAL_BOUND + 10
+        ) as client:
+            tasks: set[asyncio.Task[None]] = set()
+            due = time.monotonic()
+            while not self._stop.is_set():
+                task = asyncio.create_task(self._one(client))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                due += INTERVAL
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+            await asyncio.gather(*tasks)
+
+    async def _one(self, client: httpx.AsyncClient) -> None:
+        sent_at = time.monotonic()
+        try:
+            status = (await client.request(self.method, self.path())).status_code
+        except httpx.TransportError:
+            status = NO_ANSWER
+        self.samples.append(Sample(sent_at, status, time.monotonic() - sent_at))
+
+
+def p99(samples: list[Sample]) -> float:
+    """The 99th percentile of the samples' latencies (nearest rank), in seconds."""
+    ordered = sorted(sample.elapsed for sample in samples)
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
+def _posting(path: str) -> Callable[[], httpx.URL]:
+    return lambda: httpx.URL(path, query=message_query(f"pacer {token()}"))
+
+
+@pytest.fixture(scope="module")
+def broker(impl: Impl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A Redis of the module's own, to freeze and kill."""
+    require_broker(impl)
+    with RedisServer(tmp_path_factory.mktemp("responsive-broker")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def broker_stack(
+    impl: Impl, broker: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """A stack on the module's broker."""
+    factory = StackFactory(impl, tmp_path_factory, None)
+    try:
+        yield factory(redis_url=broker.url)
+    finally:
+        factory.close()
+
+
+@pytest.fixture
+def healthy_stack(
+    broker_stack: Stack, broker: RedisServer, request: pytest.FixtureRequest
+) -> Stack:
+    """The module's stack, its broker running and the service healthy."""
+    if not broker.process.running:  # a test before this one failed
+        broker.restart()
+    broker.resume()  # harmless when it runs
+    request.node.stash.setdefault(STACKS, []).append(broker_stack)
+    assert wait_until(broker_stack.healthy, RECOVERY, 0.1), describe(broker_stack)
+    return broker_stack
+
+
+def _freeze(broker: RedisServer) -> Callable[[], None]:
+    broker.pause()
+    return broker.resume
+
+
+def _kill(broker: RedisServer) -> Callable[[], None]:
+    broker.kill()
+    return broker.restart
+
+
+@pytest.mark.parametrize("strike", [_freeze, _kill], ids=["broker-frozen", "broker-killed"])
+def test_the_web_answers_at_once_while_the_broker_is_away(
+    healthy_stack: Stack,
+    broker: RedisServer,
+    strike: Callable[[RedisServer], Callable[[], None]],
+) -> None:
+    """/baseline/ and /healthz: p99 < 50 ms; /send-message/: 503 within 3 s, then at once."""
+    stack = healthy_stack
+    base = stack.base_url
+    baseline = Pacer(base, "POST", _posting(BASELINE)).start()
+    health = Pacer(base, "GET", lambda: httpx.URL("/healthz")).start()
+    refusals: Pacer | None = None
+    restore: Callable[[], None] | None = None
+    try:
+        # Warm: both pacers' connections open and answered.
+        assert wait_until(lambda: len(baseline.samples) >= 10 and len(health.samples) >= 10, 10)
+        struck = time.monotonic()
+        restore = strike(broker)
+        with httpx.Client(base_url=base, timeout=REFUSAL_BOUND + 10) as client:
+            waiting = _publish_together(client, IN_FLIGHT)
+        # The breaker has tripped: from now on /send-message/ is refused at once.
+        tripped = time.monotonic()
+        refusals = Pacer(base, "POST", _posting(SEND)).start()
+        # The outage lasts OUTAGE seconds and until each pacer has had that many
+        # seconds' worth of answers: a server that stalled only makes it longer.
+        wanted = OUTAGE / INTERVAL
+
+        def measured() -> bool:
+            return time.monotonic() >= struck + OUTAGE and all(
+                len(pacer.between(struck, math.inf)) >= wanted for pacer in (baseline, health)
+            )
+
+        assert wait_until(measured, OUTAGE + 30, 0.05), "the pacers' answers never came"
+        ended = time.monotonic()
+        refused, refusals = refusals.stop(), None
+        restore()
+        restore = None
+        assert wait_until(stack.healthy, RECOVERY, 0.1), (
+            f"not healthy {RECOVERY} s after the broker came back\n{describe(stack)}"
+        )
+    finally:
+        if restore is not None:
+            restore()
+        if refusals is not None:
+            refusals.stop()
+        baseline.stop()
+        health.stop()
+
+    statuses = Counter(status for status, _ in waiting)
+    assert statuses == {503: IN_FLIGHT}, f"publishes in flight got {dict(statuses)}"
+    slowest = max(elapsed for _, elapsed in waiting)
+    assert slowest < REFUSAL_BOUND, f"a publish in flight got its 503 after {slowest:.2f} s"
+
+    assert Counter(s.status for s in refused) == {503: len(refused)}, Counter(
+        s.status for s in refused
+    )
+    assert p99(refused) < P99_BOUND, (
+        f"/send-message/ after the breaker tripped: p99 {p99(refused) * 1000:.0f} ms, "
+        f"slowest {max(s.elapsed for s in refused) * 1000:.0f} ms"
+    )
+
+    during_baseline = baseline.between(struck, ended)
+    during_health = health.between(struck, ended)
+    for name, samples, allowed in (
+        ("/baseline/", during_baseline, {200}),
+        ("/healthz", during_health, {200, 503}),
+    ):
+        wrong = Counter(s.status for s in samples if s.status not in allowed)
+        assert not wrong, f"{name} during the fault: {dict(wrong)}"
+        assert p99(samples) < P99_BOUND, (
+            f"{name} during the fault: p99 {p99(samples) * 1000:.0f} ms, "
+            f"slowest {max(s.elapsed for s in samples) * 1000:.0f} ms of {len(samples)}"
+        )
+    # Once the breaker has tripped, /healthz says so.
+    after_trip = [s for s in during_health if s.sent_at >= tripped + INTERVAL]
+    assert after_trip
+    assert {s.status for s in after_trip} == {503}, Counter(s.status for s in after_trip)
+
+
+def _publish_together(client: httpx.Client, count: int) -> list[tuple[int, float]]:
+    """``count`` publishes at once, each on its own thread: their statuses and latencies."""
+    answers: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        started = time.monotonic()
+        try:
+            url = httpx.URL(SEND, query=message_query(f"in flight {token()}"))
+            status = client.post(url).status_code
+        except httpx.TransportError:
+            status = NO_ANSWER
+        with lock:
+            answers.append((status, time.monotonic() - started))
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REFUSAL_BOUND + 15)
+    return answers
