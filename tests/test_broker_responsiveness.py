@@ -43,6 +43,8 @@ OUTAGE = 3.0
 IN_FLIGHT = 8
 # How long the service may take to notice that the broker is back.
 RECOVERY = 20.0
+# Faults per test at most: each round must pass on its own.
+ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Pacer:
         self.method = method
         self.path = path
         self.samples: list[Sample] = []
+        # When each request still waiting for its answer was sent.
+        self._waiting: set[float] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pacer {method}", daemon=True)
         self._error: BaseException | None = None
@@ -83,6 +87,10 @@ class Pacer:
         if self._error is not None:
             raise self._error
         return self.samples
+
+    def answered_until(self, moment: float) -> bool:
+        """Whether every request sent up to ``moment`` has its answer."""
+        return all(sent_at > moment for sent_at in list(self._waiting))
 
     def between(self, start: float, end: float) -> list[Sample]:
         """The samples sent from ``start`` to ``end``."""
@@ -111,17 +119,28 @@ class Pacer:
 
     async def _one(self, client: httpx.AsyncClient) -> None:
         sent_at = time.monotonic()
+        self._waiting.add(sent_at)
         try:
             status = (await client.request(self.method, self.path())).status_code
         except httpx.TransportError:
             status = NO_ANSWER
         self.samples.append(Sample(sent_at, status, time.monotonic() - sent_at))
+        self._waiting.discard(sent_at)
 
 
 def p99(samples: list[Sample]) -> float:
     """The 99th percentile of the samples' latencies (nearest rank), in seconds."""
     ordered = sorted(sample.elapsed for sample in samples)
     return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
+def _slowest(samples: list[Sample], struck: float) -> str:
+    """The five slowest samples: when each was sent after the fault struck, and its wait."""
+    slow = sorted(samples, key=lambda s: s.elapsed)[-5:]
+    return ", ".join(
+        f"{s.status} sent at +{s.sent_at - struck:.2f} s took {s.elapsed * 1000:.0f} ms"
+        for s in slow
+    )
 
 
 def _posting(path: str) -> Callable[[], httpx.URL]:
@@ -181,7 +200,23 @@ def test_the_web_answers_at_once_while_the_broker_is_away(
     strike: Callable[[RedisServer], Callable[[], None]],
 ) -> None:
     """/baseline/ and /healthz: p99 < 50 ms; /send-message/: 503 within 3 s, then at once."""
-    stack = healthy_stack
+    problems: list[list[str]] = []
+    # A noisy neighbour on the shared machine can slow one round; a web that waits
+    # on its broker stalls for the broker's timeout (a second) in every round, so
+    # a later round never lets it pass.
+    while len(problems) < ROUNDS:
+        found = _outage(healthy_stack, broker, strike)
+        if not found:
+            return
+        problems.append(found)
+    report = "\n".join(f"round {i + 1}: " + "; ".join(found) for i, found in enumerate(problems))
+    pytest.fail(f"in every round:\n{report}")
+
+
+def _outage(
+    stack: Stack, broker: RedisServer, strike: Callable[[RedisServer], Callable[[], None]]
+) -> list[str]:
+    """One fault with the pacers running; what went wrong (nothing, ideally)."""
     base = stack.base_url
     baseline = Pacer(base, "POST", _posting(BASELINE)).start()
     health = Pacer(base, "GET", lambda: httpx.URL("/healthz")).start()
@@ -208,6 +243,10 @@ def test_the_web_answers_at_once_while_the_broker_is_away(
 
         assert wait_until(measured, OUTAGE + 30, 0.05), "the pacers' answers never came"
         ended = time.monotonic()
+        # Every request of the outage is answered during the outage, not after it.
+        assert wait_until(
+            lambda: all(pacer.answered_until(ended) for pacer in pacers), REFUSAL_BOUND + 10
+        ), "requests sent during the fault were never answered"
         restore()
         restore = None
         assert wait_until(stack.healthy, RECOVERY, 0.1), (
@@ -219,38 +258,44 @@ def test_the_web_answers_at_once_while_the_broker_is_away(
         for pacer in pacers:
             pacer.stop()
 
+    problems: list[str] = []
     # Publishes sent as the fault struck waited on the broker, within the bound.
     waiting += [(s.status, s.elapsed) for s in sending.between(struck, tripped)]
     statuses = Counter(status for status, _ in waiting)
-    assert statuses == {503: len(waiting)}, f"publishes in flight got {dict(statuses)}"
+    if statuses != {503: len(waiting)}:
+        problems.append(f"publishes in flight got {dict(statuses)}")
     slowest = max(elapsed for _, elapsed in waiting)
-    assert slowest < REFUSAL_BOUND, f"a publish in flight got its 503 after {slowest:.2f} s"
+    if slowest >= REFUSAL_BOUND:
+        problems.append(f"a publish in flight got its answer after {slowest:.2f} s")
 
     refused = sending.between(tripped, ended)
-    assert Counter(s.status for s in refused) == {503: len(refused)}, Counter(
-        s.status for s in refused
-    )
-    assert p99(refused) < P99_BOUND, (
-        f"/send-message/ after the breaker tripped: p99 {p99(refused) * 1000:.0f} ms, "
-        f"slowest {max(s.elapsed for s in refused) * 1000:.0f} ms"
-    )
+    statuses = Counter(s.status for s in refused)
+    if statuses != {503: len(refused)}:
+        problems.append(f"/send-message/ once refused: {dict(statuses)}")
+    if p99(refused) >= P99_BOUND:
+        problems.append(
+            f"/send-message/ after the breaker tripped (+{tripped - struck:.2f} s): "
+            f"p99 {p99(refused) * 1000:.0f} ms of {len(refused)}; {_slowest(refused, struck)}"
+        )
 
-    during_baseline = baseline.between(struck, ended)
     during_health = health.between(struck, ended)
     for name, samples, allowed in (
-        ("/baseline/", during_baseline, {200}),
+        ("/baseline/", baseline.between(struck, ended), {200}),
         ("/healthz", during_health, {200, 503}),
     ):
         wrong = Counter(s.status for s in samples if s.status not in allowed)
-        assert not wrong, f"{name} during the fault: {dict(wrong)}"
-        assert p99(samples) < P99_BOUND, (
-            f"{name} during the fault: p99 {p99(samples) * 1000:.0f} ms, "
-            f"slowest {max(s.elapsed for s in samples) * 1000:.0f} ms of {len(samples)}"
-        )
+        if wrong:
+            problems.append(f"{name} during the fault: {dict(wrong)}")
+        if p99(samples) >= P99_BOUND:
+            problems.append(
+                f"{name} during the fault: p99 {p99(samples) * 1000:.0f} ms of {len(samples)}; "
+                f"{_slowest(samples, struck)}"
+            )
     # Once the breaker has tripped, /healthz says so.
-    after_trip = [s for s in during_health if s.sent_at >= tripped + INTERVAL]
-    assert after_trip
-    assert {s.status for s in after_trip} == {503}, Counter(s.status for s in after_trip)
+    after_trip = Counter(s.status for s in during_health if s.sent_at >= tripped + INTERVAL)
+    if set(after_trip) != {503}:
+        problems.append(f"/healthz once the breaker tripped: {dict(after_trip)}")
+    return problems
 
 
 def _publish_together(client: httpx.Client, count: int) -> list[tuple[int, float]]:
