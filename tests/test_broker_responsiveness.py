@@ -12,14 +12,15 @@ every one of them for the length of the broker's timeout.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import math
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import httpx
 import psutil
 import pytest
 
@@ -60,16 +61,21 @@ class Pacer:
     """Sends one request every ``INTERVAL`` from a thread of its own, never waiting for answers.
 
     Open loop: a server that stops for a second holds fifty requests, not one,
-    so its stall shows at every percentile.
+    so its stall shows at every percentile. Plain HTTP/1.1 over asyncio streams,
+    with kept-alive connections: on a loaded machine a heavier client would
+    measure its own delays rather than the server's.
     """
 
-    def __init__(self, base_url: str, method: str, path: Callable[[], httpx.URL]) -> None:
-        self.base_url = base_url
+    def __init__(self, base_url: str, method: str, path: Callable[[], str]) -> None:
+        parts = urlsplit(base_url)
+        self.host = parts.hostname or "127.0.0.1"
+        self.port = parts.port or 80
         self.method = method
         self.path = path
         self.samples: list[Sample] = []
         # When each request still waiting for its answer was sent.
         self._waiting: set[float] = set()
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pacer {method}", daemon=True)
         self._error: BaseException | None = None
@@ -103,29 +109,65 @@ class Pacer:
             self._error = error
 
     async def _send_all(self) -> None:
-        limits = httpx.Limits(max_connections=200, keepalive_expiry=1.0)
-        async with httpx.AsyncClient(
-            base_url=self.base_url, limits=limits, timeout=REFUSAL_BOUND + 10
-        ) as client:
-            tasks: set[asyncio.Task[None]] = set()
-            due = time.monotonic()
+        tasks: set[asyncio.Task[None]] = set()
+        due = time.monotonic()
+        try:
             while not self._stop.is_set():
-                task = asyncio.create_task(self._one(client))
+                task = asyncio.create_task(self._one())
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
                 due += INTERVAL
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
             await asyncio.gather(*tasks)
+        finally:
+            for _, writer in self._idle:
+                writer.close()
 
-    async def _one(self, client: httpx.AsyncClient) -> None:
+    async def _one(self) -> None:
         sent_at = time.monotonic()
         self._waiting.add(sent_at)
+        request = (
+            f"{self.method} {self.path()} HTTP/1.1\r\nHost: {self.host}\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
         try:
-            status = (await client.request(self.method, self.path())).status_code
-        except httpx.TransportError:
+            status = await asyncio.wait_for(self._exchange(request), REFUSAL_BOUND + 10)
+        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.TimeoutError):
             status = NO_ANSWER
         self.samples.append(Sample(sent_at, status, time.monotonic() - sent_at))
         self._waiting.discard(sent_at)
+
+    async def _exchange(self, request: bytes) -> int:
+        while self._idle:
+            # A kept-alive connection that the server closed meanwhile fails
+            # before any answer: the request goes on a newer one.
+            reader, writer = self._idle.pop()
+            try:
+                return await self._answer(reader, writer, request)
+            except (OSError, asyncio.IncompleteReadError):
+                writer.close()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            return await self._answer(reader, writer, request)
+        except BaseException:
+            writer.close()
+            raise
+
+    async def _answer(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        writer.write(request)
+        await writer.drain()
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = dict(line.lower().split(": ", 1) for line in lines[1:] if ": " in line)
+        await reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("connection") == "close":
+            writer.close()
+        else:
+            self._idle.append((reader, writer))
+        return status
 
 
 def p99(samples: list[Sample]) -> float:
@@ -143,8 +185,8 @@ def _slowest(samples: list[Sample], struck: float) -> str:
     )
 
 
-def _posting(path: str) -> Callable[[], httpx.URL]:
-    return lambda: httpx.URL(path, query=message_query(f"pacer {token()}"))
+def _posting(path: str) -> Callable[[], str]:
+    return lambda: f"{path}?{message_query(f'pacer {token()}').decode()}"
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +261,7 @@ def _outage(
     """One fault with the pacers running; what went wrong (nothing, ideally)."""
     base = stack.base_url
     baseline = Pacer(base, "POST", _posting(BASELINE)).start()
-    health = Pacer(base, "GET", lambda: httpx.URL("/healthz")).start()
+    health = Pacer(base, "GET", lambda: "/healthz").start()
     sending = Pacer(base, "POST", _posting(SEND)).start()
     pacers = (baseline, health, sending)
     restore: Callable[[], None] | None = None
@@ -228,8 +270,7 @@ def _outage(
         assert wait_until(lambda: all(len(p.samples) >= 10 for p in pacers), 10)
         restore = strike(broker)
         struck = time.monotonic()
-        with httpx.Client(base_url=base, timeout=REFUSAL_BOUND + 10) as client:
-            waiting = _publish_together(client, IN_FLIGHT)
+        waiting = _publish_together(base, IN_FLIGHT)
         # The breaker has tripped: from now on /send-message/ is refused at once.
         tripped = time.monotonic()
         # The outage lasts OUTAGE seconds and until each pacer has had that many
@@ -298,18 +339,24 @@ def _outage(
     return problems
 
 
-def _publish_together(client: httpx.Client, count: int) -> list[tuple[int, float]]:
+def _publish_together(base_url: str, count: int) -> list[tuple[int, float]]:
     """``count`` publishes at once, each on its own thread: their statuses and latencies."""
+    parts = urlsplit(base_url)
     answers: list[tuple[int, float]] = []
     lock = threading.Lock()
 
     def one() -> None:
         started = time.monotonic()
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=REFUSAL_BOUND + 10
+        )
         try:
-            url = httpx.URL(SEND, query=message_query(f"in flight {token()}"))
-            status = client.post(url).status_code
-        except httpx.TransportError:
+            connection.request("POST", f"{SEND}?{message_query(f'in flight {token()}').decode()}")
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException):
             status = NO_ANSWER
+        finally:
+            connection.close()
         with lock:
             answers.append((status, time.monotonic() - started))
 
