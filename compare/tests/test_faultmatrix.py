@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -15,7 +18,8 @@ from bgref_compare._faultmatrix import (
     matrix_lines,
     replace_marked,
 )
-from bgref_compare._faults import applicable_faults
+from bgref_compare._faults import _Bystander, applicable_faults
+from bgref_compare._polling import wait_until
 from bgref_compare._report import render_report
 from bgref_compare._soak import memory_growth
 from bgref_compare.registry import get
@@ -115,3 +119,40 @@ def test_a_process_that_died_on_its_own_is_named() -> None:
     assert lines[2].endswith("**lost 8**, dup 0, err 2, slowest 1.2 s, **worker exited** |")
     text = render_report(assemble({}, {}, [], [], [row]), charts=[])
     assert "| 1,234.50 | worker |" in text
+
+
+def test_a_broker_fault_shows_how_long_the_other_endpoints_waited() -> None:
+    row = _row("celery", "broker-frozen")
+    row["bystander_ms"] = 4.2
+    lines = matrix_lines([row])
+    assert lines[2].endswith("slowest 1.2 s; baseline/healthz 4.2 ms |")
+    assert "baseline/healthz" in lines[-1]
+    assert "baseline/healthz" not in matrix_lines([_row("celery", "web-crash")])[2]
+
+
+def test_the_bystander_sees_a_server_that_stalls() -> None:
+    stall = 0.3
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _answer(self) -> None:
+            if self.path == "/healthz":
+                time.sleep(stall)  # the event loop held up by its broker
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        bystander = _Bystander(server.server_address[1], timeout=5.0).start()
+        assert wait_until(lambda: bystander.slowest is not None, 5.0)
+        slowest = bystander.stop()
+        server.shutdown()
+    assert slowest is not None
+    assert slowest >= stall * 1000

@@ -63,6 +63,9 @@ class FaultRow(_FaultRowRequired, total=False):
     exited: list[str]
     # Whether the harness started them again, as a supervisor would, before counting.
     restarted: bool
+    # During a broker fault: the slowest answer of /baseline/ or /healthz, which never
+    # touch the broker, asked every 20 ms while the fault lasted (milliseconds).
+    bystander_ms: float | None
 
 
 def fault_row(
@@ -119,6 +122,7 @@ def _cell(row: FaultRow | None) -> str:
         f"{_num(kept)}/{_num(acked)} written{doubt_text}, {lost_text}, "
         f"dup {_num(data.get('duplicated'))}, err {_num(data.get('errors'))}, slowest "
         + _ms(slowest)
+        + (f"; baseline/healthz {_ms(data['bystander_ms'])}" if "bystander_ms" in data else "")
         + "".join(f", **{name} exited**" for name in data.get("exited") or [])
         + (" (restarted)" if data.get("restarted") else "")
     )
@@ -130,6 +134,13 @@ def _ms(value: Any) -> str:
     if value >= 1000:
         return f"{value / 1000:.1f} s"
     return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+# Only where a row has the figure: results of an older harness do not.
+_BYSTANDER_LEGEND = (
+    " During a broker fault, `baseline/healthz` is the slowest answer of `/baseline/` or "
+    "`/healthz` (which never touch the broker), asked every 20 ms while the fault lasted."
+)
 
 
 def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
@@ -152,7 +163,8 @@ def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
         "**in doubt**: messages written although their request was not acknowledged (no "
         "answer or an error), so their client cannot tell; acknowledged but lost, written more "
         "than once, requests not acknowledged (an error answer or none), and the slowest "
-        "answer. Requests refused after the fault (the server gone) count as errors.",
+        "answer. Requests refused after the fault (the server gone) count as errors."
+        + (_BYSTANDER_LEGEND if any("bystander_ms" in row for row in rows) else ""),
     ]
     return lines
 

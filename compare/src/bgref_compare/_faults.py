@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import re
 import signal
@@ -47,6 +48,8 @@ RECYCLE_AFTER = 50
 RETRY_BOUND_S = 5.0
 # The longer outage lasts the rest of the burst plus the bound plus this margin.
 PAST_BOUND_S = 1.5
+# During a broker fault, the endpoints that never touch the broker are asked this often.
+BYSTANDER_INTERVAL_S = 0.02
 
 
 @dataclass
@@ -188,6 +191,60 @@ class _Burst:
         return list(per_request["status"]), list(per_request["elapsed_ms"])
 
 
+class _Bystander:
+    """``/baseline/`` and ``/healthz``, one after the other every 20 ms while a fault lasts.
+
+    Neither touches the broker, so neither should wait while it is away: a web
+    front that talks to the broker from its event loop stops them too (issue
+    18). The slowest answer says whether it does.
+    """
+
+    _REQUESTS = (("POST", "/baseline/?message=bystander"), ("GET", "/healthz"))
+
+    def __init__(self, port: int, timeout: float) -> None:
+        self._port = port
+        self._timeout = timeout
+        self._slowest: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fault-bystander", daemon=True)
+
+    def start(self) -> _Bystander:
+        """Start asking; return at once."""
+        self._thread.start()
+        return self
+
+    @property
+    def slowest(self) -> float | None:
+        """The slowest answer so far, in milliseconds (None before the first)."""
+        return None if self._slowest is None else round(self._slowest * 1000, 1)
+
+    def stop(self) -> float | None:
+        """Stop asking; return the slowest answer in milliseconds (None if none came)."""
+        self._stop.set()
+        self._thread.join(self._timeout + 5)
+        return self.slowest
+
+    def _run(self) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=self._timeout)
+        due = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                for method, path in self._REQUESTS:
+                    started = time.monotonic()
+                    try:
+                        connection.request(method, path)
+                        connection.getresponse().read()
+                    except (OSError, http.client.HTTPException):
+                        # No answer at all: counted as waited for, and a new connection.
+                        connection.close()
+                    elapsed = time.monotonic() - started
+                    self._slowest = max(elapsed, self._slowest or 0.0)
+                due += BYSTANDER_INTERVAL_S
+                self._stop.wait(max(0.0, due - time.monotonic()))
+        finally:
+            connection.close()
+
+
 @dataclass
 class _Fault:
     """How one fault strikes a running stack and how the stack is made whole again."""
@@ -201,6 +258,8 @@ class _Fault:
     # given the stack's output from before the fault and the burst's message
     # prefix; raises if it differs.
     expect: Callable[[RunningStack, FaultRow, str, str], None] = lambda *args: None
+    # The endpoints that do not use what the fault breaks are watched meanwhile.
+    bystanders: bool = False
 
 
 # The processes each fault stops on purpose (and that need not be found running afterwards).
@@ -348,8 +407,8 @@ def _faults(profile: Profile) -> dict[str, _Fault]:
         "worker-crash": _Fault(_kill_worker(outage)),
         "worker-stop": _Fault(_stop_worker(outage)),
         "pool-child-crash": _Fault(_kill_pool_child),
-        "broker-down": _Fault(_broker_down(outage)),
-        "broker-frozen": _Fault(_broker_frozen(outage)),
+        "broker-down": _Fault(_broker_down(outage), bystanders=True),
+        "broker-frozen": _Fault(_broker_frozen(outage), bystanders=True),
         "unwritable-log": _Fault(_unwritable_log(outage), logs=lambda r: [_aside(r)]),
         "unwritable-log-long": _Fault(
             _unwritable_log(past_bound), logs=lambda r: [_aside(r)], expect=_expect_bounded_loss
@@ -424,10 +483,16 @@ def _strike_once(
         burst.seconds / 2 + 5,
         interval=0.01,
     )
+    bystander = (
+        _Bystander(running.stack.port, profile.request_timeout_s).start()
+        if fault.bystanders
+        else None
+    )
     try:
         fault.strike(running)
     finally:
         # Also when the fault could not be injected: no burst outlives its fault.
+        bystander_ms = bystander.stop() if bystander is not None else None
         statuses, elapsed = burst.join()
     fault.after(running)
     paths = [running.log_path, *fault.logs(running)]
@@ -445,6 +510,8 @@ def _strike_once(
         _revive(running)
         counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
     row = fault_row(running.impl.id, name, statuses, elapsed, counts)
+    if bystander is not None:
+        row["bystander_ms"] = bystander_ms
     fault.expect(running, row, output, burst.prefix)
     if exited:
         row["exited"] = exited

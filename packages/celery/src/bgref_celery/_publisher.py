@@ -1,8 +1,21 @@
-"""Publishing from the event loop: concurrent messages grouped into tasks, behind a breaker."""
+"""Publishing off the event loop: concurrent messages grouped into tasks, behind a breaker.
+
+kombu's Redis transport and redis-py's client block: a publish that Redis does
+not answer holds its thread until the socket timeout. Run on the event loop (as
+this module once did, from a ``call_soon`` callback), that stopped every request
+of the web process, ``/baseline/`` and ``/healthz`` included, for the length of
+the timeout: about 1 s with Redis frozen (SIGSTOP), 2 s with Redis killed
+(issue 18 of this repository; kombu has no asyncio producer, kombu issue 1299,
+and Celery's own ``apply_async`` blocks the same way, celery issue 3884). Here
+every publish runs in one dedicated thread that the loop awaits, with a bound
+of its own: the loop never waits on Redis, and neither does any request that
+does not publish.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,31 +43,42 @@ class BrokerUnavailable(Exception):
 
 
 class Publisher:
-    """Sends the messages of concurrent requests to Celery, grouped, from the event loop.
+    """Sends the messages of concurrent requests to Celery, grouped, from a thread of its own.
 
-    Each request adds its message and awaits a future. A callback publishes
-    everything that arrived as ``write_messages`` tasks (up to ``MAX_BATCH``
-    messages each) in one Redis pipeline, then resolves the futures. It runs on
-    the next loop iteration, or a few later while messages keep arriving: Celery
-    costs about the same per task whatever its size, mostly in the worker.
+    Each request adds its message and awaits a future. Once no more messages
+    arrive (or after a few loop iterations), everything waiting goes to the
+    publishing thread as ``write_messages`` tasks (up to ``MAX_BATCH`` messages
+    each) in one Redis pipeline; the futures are resolved when the pipeline
+    returns. Messages that arrive meanwhile wait for that round trip and go
+    together in the next one: one publish in flight at a time, so a busy server
+    sends fewer, fuller tasks (Celery costs about the same per task whatever its
+    size, mostly in the worker).
 
-    The pipeline runs on the event loop, so no request waits for a thread; the
-    socket timeout bounds it when Redis stops answering. After a failure every
-    request is refused at once (503) until a probe, run in a thread, finds the
-    broker again.
+    The socket timeouts bound a publish, and the loop waits for the thread at
+    most ``timeout`` seconds besides. After a failure every request is refused
+    at once (503) until a probe, run in another thread, finds the broker again.
     """
 
-    def __init__(self, celery_app: Any, transport_options: dict[str, Any]) -> None:
+    def __init__(self, celery_app: Any, transport_options: dict[str, Any], timeout: float) -> None:
         self._app = celery_app
         # Overrides of the app's broker_transport_options: shorter timeouts.
         self._transport_options = transport_options
+        # How long a request waits for its publish at most, whatever the thread does.
+        self._timeout = timeout
+        # The producer and its connection belong to the publishing thread alone.
         self._connection: Any = None
         self._producer: Any = None
+        self._publish_executor = ThreadPoolExecutor(1, thread_name_prefix="broker-publish")
         self._pending: list[tuple[str, asyncio.Future[None]]] = []
+        self._in_flight: asyncio.Task[None] | None = None
         self._down: str | None = None
+        # When Redis last answered a publish or a probe (time.monotonic()).
+        self._last_answer = float("-inf")
         self._recovery: asyncio.Task[None] | None = None
+        self._refresh: asyncio.Task[str | None] | None = None
         self._probe_future: asyncio.Future[str | None] | None = None
-        # Probes block on their own connection, one at a time, off the event loop.
+        # Probes block on their own connection, one at a time, in their own thread,
+        # so that a probe never waits behind a publish, nor a publish behind a probe.
         self._probe_executor = ThreadPoolExecutor(1, thread_name_prefix="broker-probe")
         self._probe_connection: Any = None
 
@@ -65,6 +89,8 @@ class Publisher:
         self._app.finalize(auto=True)
         self._app.amqp.as_task_v2("warm-up", BATCH_TASK_NAME, args=([],))
         _sender = self._app.amqp.send_task_message  # a cached property: built now
+        # Start the publishing thread now, not in the first request.
+        await asyncio.get_running_loop().run_in_executor(self._publish_executor, lambda: None)
         # Redis may be down at startup: the app serves anyway, healthz says 503.
         await self.check()
 
@@ -75,9 +101,21 @@ class Publisher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._pending.append((message, future))
-        if len(self._pending) == 1:
+        if len(self._pending) == 1 and self._in_flight is None:
             loop.call_soon(self._flush_when_settled, 1, 0)
         await future
+
+    def unavailable(self) -> str | None:
+        """Why the broker is unavailable as far as the publisher knows, or None; never waits.
+
+        When Redis has not answered for a while, a probe starts in the
+        background: a later call reports what it found.
+        """
+        stale = time.monotonic() - self._last_answer > _PROBE_INTERVAL
+        if self._down is None and stale and (self._refresh is None or self._refresh.done()):
+            # Its answer opens or closes the breaker; nobody waits for it.
+            self._refresh = asyncio.get_running_loop().create_task(self.check())
+        return self._down
 
     async def check(self) -> str | None:
         """Probe the broker now; return why it is unavailable, or None if it answers."""
@@ -94,7 +132,9 @@ class Publisher:
             self._recovery.cancel()
         _fail(self._pending, BrokerUnavailable("the server is shutting down"))
         self._pending = []
-        self._reset_producer()
+        # Each connection is dropped by the thread that uses it, after what it is doing.
+        self._publish_executor.submit(self._reset_producer)
+        self._publish_executor.shutdown(wait=False)
         self._probe_executor.submit(self._close_probe_connection)
         self._probe_executor.shutdown(wait=False)
 
@@ -108,18 +148,31 @@ class Publisher:
             self._flush()
 
     def _flush(self) -> None:
+        if self._in_flight is not None:
+            return  # the publish in flight sends what waits once it returns
         batch, self._pending = self._pending, []
         if not batch:  # close() refused them already
             return
         if self._down is not None:
             _fail(batch, BrokerUnavailable(self._down))
             return
+        self._in_flight = asyncio.get_running_loop().create_task(self._publish_batch(batch))
+
+    async def _publish_batch(self, batch: list[tuple[str, asyncio.Future[None]]]) -> None:
         messages = [message for message, _ in batch]
         started = time.monotonic()
+        loop = asyncio.get_running_loop()
+        sent = loop.run_in_executor(self._publish_executor, self._send, messages)
         try:
-            self._send(messages)
+            # shield: a publish that outlives the bound goes on in its thread (it
+            # cannot be stopped); its outcome is unknown, as after a socket timeout.
+            await asyncio.wait_for(asyncio.shield(sent), self._timeout)
         except Exception as error:
-            reason = f"Redis did not take the message: {_describe(error)}"
+            if isinstance(error, asyncio.TimeoutError):
+                reason = f"Redis did not answer within {self._timeout:g} s"
+                sent.add_done_callback(functools.partial(_late, len(messages)))
+            else:
+                reason = f"Redis did not take the message: {_describe(error)}"
             logger.warning(
                 "%s (%d messages refused after %.2f s)",
                 reason,
@@ -129,9 +182,15 @@ class Publisher:
             self._mark_down(reason)
             _fail(batch, BrokerUnavailable(reason))
         else:
+            self._last_answer = time.monotonic()
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
+        finally:
+            self._in_flight = None
+            if self._pending:
+                # What arrived during the round trip is a group already: send it now.
+                self._flush()
 
     def _send(self, messages: list[str]) -> None:
         try:
@@ -193,6 +252,7 @@ class Publisher:
         if self._down is not None:
             logger.warning("Broker available again")
         self._down = None
+        self._last_answer = time.monotonic()
 
     async def _recover(self) -> None:
         while self._down is not None:
@@ -230,6 +290,20 @@ def _fail(batch: list[tuple[str, asyncio.Future[None]]], error: Exception) -> No
     for _, future in batch:
         if not future.done():
             future.set_exception(error)
+
+
+def _late(count: int, sent: asyncio.Future[None]) -> None:
+    # The outcome of a publish that the loop stopped waiting for: its requests
+    # got a 503, but the messages may be in Redis all the same (in doubt).
+    if sent.cancelled():
+        return
+    error = sent.exception()
+    if error is None:
+        logger.warning(
+            "A publish that timed out went through late: %d refused messages queued", count
+        )
+    else:
+        logger.warning("A publish that timed out failed: %s", _describe(error))
 
 
 def _causes(error: BaseException) -> list[BaseException]:

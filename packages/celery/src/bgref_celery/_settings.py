@@ -45,6 +45,11 @@ class Settings:
         )
 
     @property
+    def publish_deadline(self) -> float:
+        """The longest a request waits for its publish: a new connection, then the reply."""
+        return self.connect_timeout + self.publish_timeout
+
+    @property
     def retry_backoff_max(self) -> float:
         """The longest wait between two attempts of a failing write.
 
