@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -21,7 +21,7 @@ import pytest
 from bgref_compare import Impl, ManagedProcess, Stack, wait_until
 from linelog import read_messages
 
-from ._helpers import SEND, message_query, output_tail, token
+from ._helpers import SEND, assert_json, message_query, output_tail, token
 from ._stacks import STACKS, RedisDatabases
 
 __all__ = [
@@ -35,6 +35,8 @@ __all__ = [
     "broker_idle",
     "burst_messages",
     "busy_pool_process",
+    "check_refusal",
+    "check_unhealthy",
     "describe",
     "failures_naming",
     "listening_addresses",
@@ -193,13 +195,27 @@ class Ledger:
 
     answers: tuple[Answer, ...]
     written: Counter[str]
+    # Lines of the run's bursts that match no message sent: mangled or made up.
+    stray: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, answers: Iterable[Answer], log: Iterable[str]) -> Ledger:
-        """Account ``answers`` against the messages in ``log``."""
+        """Account ``answers`` against the messages in ``log``.
+
+        A line that starts like the run's messages (their label and run token,
+        see ``burst_messages``) but is none of them is kept as ``stray``.
+        """
         answers = tuple(answers)
         sent = {answer.message for answer in answers}
-        return cls(answers, Counter(message for message in log if message in sent))
+        runs = tuple({message.rpartition(" ")[0] + " " for message in sent})
+        written: Counter[str] = Counter()
+        stray: Counter[str] = Counter()
+        for message in log:
+            if message in sent:
+                written[message] += 1
+            elif runs and message.startswith(runs):
+                stray[message] += 1
+        return cls(answers, written, stray)
 
     @property
     def acknowledged(self) -> list[Answer]:
@@ -225,6 +241,11 @@ class Ledger:
     def duplicated(self) -> list[str]:
         """In the log more than once."""
         return [message for message, count in self.written.items() if count > 1]
+
+    @property
+    def extra_copies(self) -> int:
+        """How many lines beyond the first copy of each message the log holds."""
+        return sum(count - 1 for count in self.written.values() if count > 1)
 
     @property
     def unexpected(self) -> list[str]:
@@ -263,25 +284,67 @@ class Ledger:
         figures = ", ".join(f"{name} {value}" for name, value in self.figures().items())
         return f"{figures}; refused {len(self.refused)}, unanswered {len(self.unanswered)}"
 
-    def check_consistent(
-        self, *, duplicates: bool = False, in_doubt: Collection[str] = ()
-    ) -> None:
-        """Hold for every fault: the log has only what was taken, each once unless ``duplicates``.
+    def check_consistent(self, *, max_duplicated: int = 0, in_doubt: Collection[str] = ()) -> None:
+        """Hold for every fault: the log holds only what was taken, and copies within a bound.
 
-        Refused messages must not be written, but for those ``in_doubt``: refused
+        Every line of the run is a message that was sent, unchanged. Every written
+        message was acknowledged, or got no answer, or is ``in_doubt``: refused
         after a timeout, when the server cannot know whether the work was taken.
-        Every acknowledged message is either written or lost, never both.
+        At most ``max_duplicated`` lines are second copies (a redelivery).
         """
-        unexpected = [message for message in self.unexpected if message not in in_doubt]
+        assert not self.stray, f"lines that were never sent: {list(self.stray)[:3]!r} ({self})"
+        taken = {a.message for a in self.answers if a.status in (200, NO_ANSWER)}
+        unexpected = [m for m in self.written if m not in taken and m not in in_doubt]
         assert not unexpected, f"written although refused: {unexpected[:3]!r} ({self})"
-        if not duplicates:
-            assert not self.duplicated, f"written twice: {self.duplicated[:3]!r} ({self})"
-        assert self.written_acknowledged + len(self.lost) == len(self.acknowledged)
+        assert self.extra_copies <= max_duplicated, (
+            f"{self.extra_copies} second copies, at most {max_duplicated} allowed: "
+            f"{self.duplicated[:3]!r} ({self})"
+        )
+
+    def check_answered(self, *, at_least: int, before: float | None = None) -> None:
+        """At least ``at_least`` requests got a 200; so did every one answered ``before``.
+
+        A fault may cost answers after it strikes, never before: a request that
+        failed earlier is a fault of the test or of the implementation, and a run
+        with few acknowledgements proves little about losing them.
+        """
+        acknowledged = len(self.acknowledged)
+        assert acknowledged >= at_least, (
+            f"{acknowledged} acknowledged, expected {at_least} ({self})"
+        )
+        if before is not None:
+            early = Counter(a.status for a in self.answers if a.answered_at < before)
+            del early[200]
+            assert not early, f"refused before the fault: {dict(early)} ({self})"
+
+    def check_all_answered(self) -> None:
+        """Every request of the run got a 200."""
+        self.check_answered(at_least=len(self.answers))
 
     def check_nothing_lost(self) -> None:
         """Every acknowledged message is in the log."""
         lost = [answer.message for answer in self.lost]
         assert not lost, f"acknowledged but never written: {lost[:3]!r} ({self})"
+
+
+def check_refusal(response: httpx.Response) -> None:
+    """A ``503`` that says why in a JSON ``detail`` and when to retry (``Retry-After``)."""
+    assert response.status_code == 503, f"{response.status_code}: {response.text}"
+    body = assert_json(response)
+    assert isinstance(body, dict), body
+    assert isinstance(body.get("detail"), str), body
+    assert body["detail"], body
+    assert response.headers.get("retry-after", "").isdigit(), dict(response.headers)
+
+
+def check_unhealthy(response: httpx.Response) -> None:
+    """``/healthz`` answering ``503 {"status": "unavailable", "detail": <reason>}``."""
+    assert response.status_code == 503, f"{response.status_code}: {response.text}"
+    body = assert_json(response)
+    assert isinstance(body, dict), body
+    assert body.get("status") == "unavailable", body
+    assert isinstance(body.get("detail"), str), body
+    assert body["detail"], body
 
 
 def written(*paths: Path) -> list[str]:
@@ -424,8 +487,8 @@ def pool_children(worker: ManagedProcess) -> list[int]:
     return children
 
 
-def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> tuple[int, bool]:
-    """A pool process that is mid-task, and True; or, if none is seen in time, any and False.
+def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> int:
+    """A pool process that is mid-task; fail the test if none is seen within ``timeout``.
 
     Mid-task means asleep in the simulated work (``time.sleep``), which Linux
     shows as a nanosleep in ``/proc/<pid>/wchan``.
@@ -444,9 +507,9 @@ def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> tuple[in
                 return True
         return False
 
-    if wait_until(sleeping, timeout, interval=0.002):
-        return busy[0], True
-    return children[0], False
+    if not wait_until(sleeping, timeout, interval=0.002):
+        pytest.fail(f"no pool process of {worker.name} was seen mid-task within {timeout} s")
+    return busy[0]
 
 
 def listening_addresses(pid: int) -> set[str]:
