@@ -295,21 +295,29 @@ class Ledger:
             f"{self.duplicated[:3]!r} ({self})"
         )
 
-    def check_answered(self, *, at_least: int, before: float | None = None) -> None:
+    def check_answered(
+        self, *, at_least: int, before: float | None = None, refusals: bool = False
+    ) -> None:
         """At least ``at_least`` requests got a 200; so did every one answered ``before``.
 
         A fault may cost answers after it strikes, never before: a request that
         failed earlier is a fault of the test or of the implementation, and a run
-        with few acknowledgements proves little about losing them.
+        with few acknowledgements proves little about losing them. With
+        ``refusals``, a refusal (a 503 of a full queue) before the fault is an
+        answer too; a request with no answer never is.
         """
         acknowledged = len(self.acknowledged)
         assert acknowledged >= at_least, (
             f"{acknowledged} acknowledged, expected {at_least} ({self})"
         )
         if before is not None:
-            early = Counter(a.status for a in self.answers if a.answered_at < before)
-            del early[200]
-            assert not early, f"refused before the fault: {dict(early)} ({self})"
+            allowed = {200} | ({a.status for a in self.refused} if refusals else set())
+            early = Counter(
+                a.status
+                for a in self.answers
+                if a.answered_at < before and a.status not in allowed
+            )
+            assert not early, f"failed before the fault: {dict(early)} ({self})"
 
     def check_all_answered(self) -> None:
         """Every request of the run got a 200."""

@@ -129,7 +129,9 @@ def test_a_killed_web_worker_process_loses_at_most_its_queue(
     _drained(stack)
     ledger = Ledger.of(answers, written(stack.log_path))
     ledger.record(request, "web worker process SIGKILL")
-    ledger.check_answered(at_least=KILL_AFTER, before=killed_at)
+    # A busy machine can fill a queue before the kill: its 503s are the
+    # contract's answer, and check_consistent holds them to "never written".
+    ledger.check_answered(at_least=KILL_AFTER, before=killed_at, refusals=True)
     ledger.check_consistent()
     held = CRASH_WORKERS + CRASH_QUEUE
     assert len(ledger.lost) <= held, f"lost more than one process's queue of {held} ({ledger})"
