@@ -14,8 +14,11 @@ from ._stacks import StackFactory
 MESSAGES = 20
 
 
-def _all_written_once(stack_factory: StackFactory, env: dict[str, str]) -> None:
-    stack = stack_factory(env)
+def test_log_path_default_and_log_fsync_on(stack_factory: StackFactory) -> None:
+    """No LOG_PATH: ``log.txt`` in the working directory; LOG_FSYNC=1: every message once."""
+    # An empty LOG_PATH counts as unset; the stack's processes run in its folder,
+    # where its log_path is log.txt too. One stack for both: each start costs seconds.
+    stack = stack_factory({"LOG_PATH": "", "LOG_FSYNC": "1"})
     messages = [f"settings {token()} {n}" for n in range(MESSAGES)]
     with http_client(stack.base_url) as client:
         for message in messages:
@@ -23,20 +26,6 @@ def _all_written_once(stack_factory: StackFactory, env: dict[str, str]) -> None:
     log = wait_for_messages(stack, messages, SETTLE_DEADLINE)
     # Once each; in any order (a pool or two workers may reorder them).
     assert Counter(m for m in log if m in set(messages)) == Counter(messages)
-
-
-def test_log_path_defaults_to_log_txt_in_the_working_directory(
-    stack_factory: StackFactory,
-) -> None:
-    """Without LOG_PATH, the log is ``log.txt`` in the working directory (the stack's folder)."""
-    # An empty LOG_PATH counts as unset; the stack's processes run in its
-    # folder, where its log_path is log.txt too.
-    _all_written_once(stack_factory, {"LOG_PATH": ""})
-
-
-def test_log_fsync_on_writes_every_message_once(stack_factory: StackFactory) -> None:
-    """LOG_FSYNC=1: every acknowledged message is written, once."""
-    _all_written_once(stack_factory, {"LOG_FSYNC": "1"})
 
 
 def test_a_log_fsync_value_that_means_nothing_stops_the_start(
