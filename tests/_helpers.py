@@ -13,6 +13,8 @@ import httpx
 from bgref_compare import Stack, wait_until
 from linelog import read_messages
 
+from ._redis import broker_idle
+
 __all__ = [
     "BASELINE",
     "IDLE_DEADLINE",
@@ -148,14 +150,18 @@ def sentinel(stack: Stack, client: httpx.Client) -> str:
 def nothing_written(stack: Stack, client: httpx.Client) -> Iterator[None]:
     """Assert that the requests made inside the block write nothing at all.
 
-    A valid sentinel is sent before and after the block and waited for: by the
-    time the second one is written, anything the block scheduled would have been
-    written too, so no fixed sleep is needed.
+    A valid sentinel is sent before and after the block and waited for. With a
+    broker, the check also waits until the broker is idle: Celery's workers take
+    batches in parallel, so the sentinel's may finish before one sent earlier.
+    No fixed sleep.
     """
+    broker = stack.env.get("REDIS_URL")
     sentinel(stack, client)
     before = Counter(logged(stack))
     yield
     after_sentinel = sentinel(stack, client)
+    if broker is not None:
+        assert wait_until(lambda: broker_idle(broker), SETTLE_DEADLINE), "the broker never idled"
     extra = Counter(logged(stack)) - before
     assert extra == Counter([after_sentinel]), (
         f"written although nothing should have been: {sorted(extra - Counter([after_sentinel]))!r}"

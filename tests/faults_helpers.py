@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import re
-import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import httpx
 import psutil
@@ -21,7 +18,8 @@ import pytest
 from bgref_compare import Impl, ManagedProcess, Stack, wait_until
 from linelog import read_messages
 
-from ._helpers import SEND, message_query, output_tail, token
+from ._helpers import SEND, assert_json, message_query, output_tail, token
+from ._redis import PROCESSING_PREFIX, QUEUE, RedisReplyError, broker_idle, redis_call
 from ._stacks import STACKS, RedisDatabases
 
 __all__ = [
@@ -35,6 +33,8 @@ __all__ = [
     "broker_idle",
     "burst_messages",
     "busy_pool_process",
+    "check_refusal",
+    "check_unhealthy",
     "describe",
     "failures_naming",
     "listening_addresses",
@@ -55,10 +55,6 @@ NO_ANSWER = 0
 DELAY_MS = "20"
 # How long unacknowledged broker messages wait before they are handed out again.
 VISIBILITY_TIMEOUT = 3.0
-# The queue that the workers consume, as kombu names it in Redis, and the prefix
-# of the lists that a worker takes messages into before it records them.
-QUEUE = "celery"
-PROCESSING_PREFIX = "bgref.processing:"
 # Background workers where the approach has that knob: enough to keep up with a burst.
 WORKERS = "4"
 
@@ -193,13 +189,27 @@ class Ledger:
 
     answers: tuple[Answer, ...]
     written: Counter[str]
+    # Lines of the run's bursts that match no message sent: mangled or made up.
+    stray: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, answers: Iterable[Answer], log: Iterable[str]) -> Ledger:
-        """Account ``answers`` against the messages in ``log``."""
+        """Account ``answers`` against the messages in ``log``.
+
+        A line that starts like the run's messages (their label and run token,
+        see ``burst_messages``) but is none of them is kept as ``stray``.
+        """
         answers = tuple(answers)
         sent = {answer.message for answer in answers}
-        return cls(answers, Counter(message for message in log if message in sent))
+        runs = tuple({message.rpartition(" ")[0] + " " for message in sent})
+        written: Counter[str] = Counter()
+        stray: Counter[str] = Counter()
+        for message in log:
+            if message in sent:
+                written[message] += 1
+            elif runs and message.startswith(runs):
+                stray[message] += 1
+        return cls(answers, written, stray)
 
     @property
     def acknowledged(self) -> list[Answer]:
@@ -225,6 +235,11 @@ class Ledger:
     def duplicated(self) -> list[str]:
         """In the log more than once."""
         return [message for message, count in self.written.items() if count > 1]
+
+    @property
+    def extra_copies(self) -> int:
+        """How many lines beyond the first copy of each message the log holds."""
+        return sum(count - 1 for count in self.written.values() if count > 1)
 
     @property
     def unexpected(self) -> list[str]:
@@ -263,25 +278,75 @@ class Ledger:
         figures = ", ".join(f"{name} {value}" for name, value in self.figures().items())
         return f"{figures}; refused {len(self.refused)}, unanswered {len(self.unanswered)}"
 
-    def check_consistent(
-        self, *, duplicates: bool = False, in_doubt: Collection[str] = ()
-    ) -> None:
-        """Hold for every fault: the log has only what was taken, each once unless ``duplicates``.
+    def check_consistent(self, *, max_duplicated: int = 0, in_doubt: Collection[str] = ()) -> None:
+        """Hold for every fault: the log holds only what was taken, and copies within a bound.
 
-        Refused messages must not be written, but for those ``in_doubt``: refused
+        Every line of the run is a message that was sent, unchanged. Every written
+        message was acknowledged, or got no answer, or is ``in_doubt``: refused
         after a timeout, when the server cannot know whether the work was taken.
-        Every acknowledged message is either written or lost, never both.
+        At most ``max_duplicated`` lines are second copies (a redelivery).
         """
-        unexpected = [message for message in self.unexpected if message not in in_doubt]
+        assert not self.stray, f"lines that were never sent: {list(self.stray)[:3]!r} ({self})"
+        taken = {a.message for a in self.answers if a.status in (200, NO_ANSWER)}
+        unexpected = [m for m in self.written if m not in taken and m not in in_doubt]
         assert not unexpected, f"written although refused: {unexpected[:3]!r} ({self})"
-        if not duplicates:
-            assert not self.duplicated, f"written twice: {self.duplicated[:3]!r} ({self})"
-        assert self.written_acknowledged + len(self.lost) == len(self.acknowledged)
+        assert self.extra_copies <= max_duplicated, (
+            f"{self.extra_copies} second copies, at most {max_duplicated} allowed: "
+            f"{self.duplicated[:3]!r} ({self})"
+        )
+
+    def check_answered(
+        self, *, at_least: int, before: float | None = None, refusals: bool = False
+    ) -> None:
+        """At least ``at_least`` requests got a 200; so did every one answered ``before``.
+
+        A fault may cost answers after it strikes, never before: a request that
+        failed earlier is a fault of the test or of the implementation, and a run
+        with few acknowledgements proves little about losing them. With
+        ``refusals``, a refusal (a 503 of a full queue) before the fault is an
+        answer too; a request with no answer never is.
+        """
+        acknowledged = len(self.acknowledged)
+        assert acknowledged >= at_least, (
+            f"{acknowledged} acknowledged, expected {at_least} ({self})"
+        )
+        if before is not None:
+            allowed = {200} | ({a.status for a in self.refused} if refusals else set())
+            early = Counter(
+                a.status
+                for a in self.answers
+                if a.answered_at < before and a.status not in allowed
+            )
+            assert not early, f"failed before the fault: {dict(early)} ({self})"
+
+    def check_all_answered(self) -> None:
+        """Every request of the run got a 200."""
+        self.check_answered(at_least=len(self.answers))
 
     def check_nothing_lost(self) -> None:
         """Every acknowledged message is in the log."""
         lost = [answer.message for answer in self.lost]
         assert not lost, f"acknowledged but never written: {lost[:3]!r} ({self})"
+
+
+def check_refusal(response: httpx.Response) -> None:
+    """A ``503`` that says why in a JSON ``detail`` and when to retry (``Retry-After``)."""
+    assert response.status_code == 503, f"{response.status_code}: {response.text}"
+    body = assert_json(response)
+    assert isinstance(body, dict), body
+    assert isinstance(body.get("detail"), str), body
+    assert body["detail"], body
+    assert response.headers.get("retry-after", "").isdigit(), dict(response.headers)
+
+
+def check_unhealthy(response: httpx.Response) -> None:
+    """``/healthz`` answering ``503 {"status": "unavailable", "detail": <reason>}``."""
+    assert response.status_code == 503, f"{response.status_code}: {response.text}"
+    body = assert_json(response)
+    assert isinstance(body, dict), body
+    assert body.get("status") == "unavailable", body
+    assert isinstance(body.get("detail"), str), body
+    assert body["detail"], body
 
 
 def written(*paths: Path) -> list[str]:
@@ -316,20 +381,6 @@ def settle(
 
     wait_until(done, timeout, interval=0.1)
     return Ledger.of(answers, written(*files))
-
-
-def broker_idle(url: str) -> bool:
-    """Whether the Celery queue in Redis is empty and no message is held by a consumer."""
-    # kombu's names for the default queue and for messages delivered but not
-    # acknowledged; and the lists that messages pass through on their way there.
-    try:
-        return (
-            redis_call(url, "LLEN", QUEUE) == 0
-            and redis_call(url, "HLEN", "unacked") == 0
-            and redis_call(url, "KEYS", f"{PROCESSING_PREFIX}*") == []
-        )
-    except (OSError, RedisReplyError):
-        return False
 
 
 def shared_fault_stack(
@@ -424,8 +475,8 @@ def pool_children(worker: ManagedProcess) -> list[int]:
     return children
 
 
-def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> tuple[int, bool]:
-    """A pool process that is mid-task, and True; or, if none is seen in time, any and False.
+def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> int:
+    """A pool process that is mid-task; fail the test if none is seen within ``timeout``.
 
     Mid-task means asleep in the simulated work (``time.sleep``), which Linux
     shows as a nanosleep in ``/proc/<pid>/wchan``.
@@ -444,9 +495,9 @@ def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> tuple[in
                 return True
         return False
 
-    if wait_until(sleeping, timeout, interval=0.002):
-        return busy[0], True
-    return children[0], False
+    if not wait_until(sleeping, timeout, interval=0.002):
+        pytest.fail(f"no pool process of {worker.name} was seen mid-task within {timeout} s")
+    return busy[0]
 
 
 def listening_addresses(pid: int) -> set[str]:
@@ -456,63 +507,6 @@ def listening_addresses(pid: int) -> set[str]:
         for conn in psutil.Process(pid).net_connections(kind="inet")
         if conn.status == psutil.CONN_LISTEN
     }
-
-
-class RedisReplyError(RuntimeError):
-    """Redis answered a command with an error."""
-
-
-def redis_call(url: str, *command: str | bytes, timeout: float = 5.0) -> object:
-    """Run one command on the Redis that ``url`` names (its password and database too).
-
-    Plain RESP over a socket: the test environment of an implementation without
-    a broker has no Redis client library.
-    """
-    parts = urlsplit(url)
-    setup: list[tuple[str | bytes, ...]] = []
-    if parts.password is not None:
-        setup.append(("AUTH", unquote(parts.password)))
-    database = parts.path.strip("/")
-    if database:
-        setup.append(("SELECT", database))
-    with (
-        socket.create_connection(
-            (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
-        ) as sock,
-        sock.makefile("rb") as stream,
-    ):
-        for step in (*setup, command):
-            sock.sendall(_encode(step))
-            reply = _read_reply(stream)
-        return reply
-
-
-def _encode(command: Sequence[str | bytes]) -> bytes:
-    out = [f"*{len(command)}\r\n".encode()]
-    for arg in command:
-        data = arg.encode() if isinstance(arg, str) else arg
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(out)
-
-
-def _read_reply(stream: io.BufferedReader) -> object:
-    line = stream.readline()
-    if not line:
-        raise RedisReplyError("connection closed")
-    kind, rest = line[:1], line[1:-2]
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise RedisReplyError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        size = int(rest)
-        return None if size < 0 else stream.read(size + 2)[:-2]
-    if kind == b"*":
-        size = int(rest)
-        return None if size < 0 else [_read_reply(stream) for _ in range(size)]
-    raise RedisReplyError(f"unexpected reply {line!r}")
 
 
 def describe(stack: Stack) -> str:

@@ -69,7 +69,7 @@ def test_healthz_reports_ok(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("path", [SEND, BASELINE])
-@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_other_methods_are_405_with_allow_and_write_nothing(
     stack: Stack, client: httpx.Client, method: str, path: str
 ) -> None:
@@ -85,6 +85,19 @@ def test_other_methods_are_405_with_allow_and_write_nothing(
     assert method not in allowed
 
 
+@pytest.mark.parametrize("path", [SEND, BASELINE])
+def test_head_is_405_with_allow_and_writes_nothing(
+    stack: Stack, client: httpx.Client, path: str
+) -> None:
+    """HEAD gets 405 and an Allow header naming POST (a HEAD answer has no body)."""
+    with nothing_written(stack, client):
+        response = request(client, "HEAD", path, message_query(f"head {token()}"))
+    assert response.status_code == 405
+    allowed = {m.strip().upper() for m in response.headers.get("allow", "").split(",")}
+    assert "POST" in allowed, f"Allow: {response.headers.get('allow')!r}"
+    assert "HEAD" not in allowed
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -92,14 +105,25 @@ def test_other_methods_are_405_with_allow_and_write_nothing(
         ("POST", "/no-such-path/"),
         ("POST", "/send-message/extra/"),
         ("GET", "/healthz/extra"),
+        # The contract's paths are exact: another spelling is unknown, never a
+        # redirect (a client that follows it POSTs the message a second time).
+        ("POST", "/send-message"),
+        ("POST", "/baseline"),
+        ("GET", "/healthz/"),
+        ("POST", "//send-message/"),
+        ("POST", "/send-message//"),
+        ("GET", "//healthz"),
     ],
 )
 def test_unknown_paths_are_404_json_and_write_nothing(
     stack: Stack, client: httpx.Client, method: str, path: str
 ) -> None:
     """Unknown paths get 404 with a JSON detail; nothing is written."""
+    # An absolute URL: httpx would read a path of its own that starts with "//"
+    # as the name of a host.
+    url = httpx.URL(f"{stack.base_url}{path}", query=message_query(f"unknown-path {token()}"))
     with nothing_written(stack, client):
-        response = request(client, method, path, message_query(f"unknown-path {token()}"))
+        response = client.request(method, url)
     assert response.status_code == 404
     body = assert_json(response)
     assert isinstance(body, dict)

@@ -6,15 +6,20 @@ import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import trustme
 
-from bgref_compare import Impl, RedisServer
+from bgref_compare import Impl, RedisServer, Stack, StackError, wait_until
 
 from ._helpers import http_client, send, token, wait_for_messages
-from ._stacks import StackFactory
+from ._stacks import STACKS, StackFactory
 from ._tls import TlsProxy
-from .faults_helpers import require_broker
+from .faults_helpers import check_refusal, check_unhealthy, describe, require_broker
+
+# How long the web process gets to say it is healthy, which it must never do
+# here, and then to serve at all.
+NOT_READY, SERVING = 3.0, 30.0
 
 pytestmark = pytest.mark.faults
 
@@ -51,3 +56,50 @@ def test_rediss_url_with_a_verified_certificate(
             assert send(client, message).status_code == 200
     wait_for_messages(stack, messages, timeout=20)
     assert proxy.handshakes > 0
+
+
+def test_a_broker_certificate_from_an_untrusted_ca_is_refused(
+    impl: Impl,
+    tls_broker: tuple[TlsProxy, Path],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A certificate that the trusted CA did not sign: unhealthy, and every message refused.
+
+    Only the web runs: a 503 for each message is the proof that none was taken.
+    """
+    proxy, _ = tls_broker
+    # The web process trusts another CA only: the proxy's certificate must fail.
+    stranger = trustme.CA()
+    stranger_file = tmp_path / "stranger-ca.pem"
+    stranger.cert_pem.write_to_path(str(stranger_file))
+    stack = Stack(
+        impl,
+        tmp_path,
+        env={"SSL_CERT_FILE": str(stranger_file), "LOG_DELAY_MS": "0"},
+        redis_url=f"rediss://127.0.0.1:{proxy.port}/0",
+        ready_timeout=NOT_READY,
+    )
+    request.node.stash.setdefault(STACKS, []).append(stack)
+    try:
+        # Never healthy; it still serves, to refuse work with a reason.
+        with pytest.raises(StackError, match="not ready"):
+            stack.start_process(impl.web.name)
+        messages = [f"{token()} untrusted {n}" for n in range(5)]
+        with http_client(stack.base_url) as client:
+            health: list[httpx.Response] = []
+
+            def answered() -> bool:
+                # The server listens once its startup (a first broker probe) ends.
+                try:
+                    health.append(client.get("/healthz"))
+                except httpx.TransportError:
+                    return False
+                return True
+
+            assert wait_until(answered, SERVING), f"not serving\n{describe(stack)}"
+            check_unhealthy(health[-1])
+            for message in messages:
+                check_refusal(send(client, message))
+    finally:
+        stack.stop()

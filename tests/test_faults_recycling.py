@@ -37,5 +37,7 @@ def test_recycled_web_workers_lose_nothing(
     assert first.isdisjoint(last), (
         f"not every process was recycled: {sorted(first)} then {sorted(last)}\n{describe(stack)}"
     )
+    # A recycle must cost no request either: every one is answered 200.
+    ledger.check_all_answered()
     ledger.check_consistent()
     ledger.check_nothing_lost()

@@ -27,11 +27,14 @@ SETTLE = 60.0
 # The graceful stop must end well inside the servers' 30 s grace period.
 EXIT_DEADLINE = 40.0
 # For the crash: a steady rate that every implementation keeps up with (20 ms of
-# work, many at a time), so the work in flight is the last fraction of a second;
-# only messages acknowledged within IN_FLIGHT of the kill may be lost.
+# work, many at a time), so the work in flight is the last fraction of a second.
+# Only messages acknowledged within IN_FLIGHT of the kill may be lost: the 20 ms
+# of work and a margin for a busy machine's scheduler; at CRASH_RATE that is at
+# most about 75 of the 400 acknowledged, where a server that kept everything in
+# memory would lose them all.
 CRASH_RATE = 150.0
 CRASH_AFTER = 400
-IN_FLIGHT = 2.0
+IN_FLIGHT = 0.5
 
 
 def test_sigterm_to_the_web_server_loses_nothing_acknowledged(
@@ -42,11 +45,13 @@ def test_sigterm_to_the_web_server_loses_nothing_acknowledged(
     burst = Burst(stack.base_url, burst_messages("sigterm-web", BURST)).start()
     burst.wait_acknowledged(BURST // 4)
     web = stack["web"]
+    signalled_at = time.monotonic()
     web.signal(signal.SIGTERM)
     answers = burst.join()
     assert web.wait(EXIT_DEADLINE) is not None, f"still running after SIGTERM\n{describe(stack)}"
     ledger = settle(stack, answers, SETTLE)
     ledger.record(request, "web SIGTERM")
+    ledger.check_answered(at_least=BURST // 4, before=signalled_at)
     ledger.check_consistent()
     ledger.check_nothing_lost()
 
@@ -69,12 +74,12 @@ def test_sigterm_to_the_worker_then_a_restart_loses_nothing(
     stack.start_process(name)
     ledger = settle(stack, answers, SETTLE)
     ledger.record(request, "worker SIGTERM")
+    # The broker holds the work while no worker runs: every request is taken.
+    ledger.check_all_answered()
     # A task that finished during the warm shutdown can miss its late
     # acknowledgement and run again after the restart (celery issue 3802), so
     # only the jobs the worker held may be written twice.
-    ledger.check_consistent(duplicates=True)
-    held = int(WORKERS) * impl.messages_per_job
-    assert len(ledger.duplicated) <= held, f"more duplicates than the worker held ({ledger})"
+    ledger.check_consistent(max_duplicated=int(WORKERS) * impl.messages_per_job)
     ledger.check_nothing_lost()
 
 
@@ -92,6 +97,7 @@ def test_a_crash_of_the_web_server_loses_at_most_the_work_in_flight(
     answers = burst.join()
     ledger = settle(stack, answers, SETTLE)
     ledger.record(request, "web SIGKILL")
+    ledger.check_answered(at_least=CRASH_AFTER, before=killed_at)
     ledger.check_consistent()
     if impl.survives_web_crash:
         ledger.check_nothing_lost()
@@ -100,3 +106,4 @@ def test_a_crash_of_the_web_server_loses_at_most_the_work_in_flight(
     # still in flight is, not everything the server had acknowledged.
     old = [answer.message for answer in ledger.lost if killed_at - answer.answered_at > IN_FLIGHT]
     assert not old, f"lost {len(old)} messages acknowledged over {IN_FLIGHT} s before the kill"
+    assert len(ledger.lost) <= CRASH_RATE * IN_FLIGHT, f"lost {len(ledger.lost)} ({ledger})"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bgref_compare._loadgen import LoadRunner, LoadSpec, Phase
-from bgref_compare._trivial import ANSWER, TrivialProtocol
+from bgref_compare._trivial import TrivialProtocol
 
 _BODY = b'{"message": "Message received"}'
 
@@ -104,8 +104,11 @@ def test_closed_open_and_baseline_phases_account_for_every_request(tmp_path: Pat
     # Open loop: the schedule is kept, and completion includes the 50 ms of "work".
     assert opened["requests"] == 100
     assert opened["offered_rps"] == 200.0
-    assert 45.0 <= opened["completion_ms"]["p50"] < 500.0
-    assert opened["latency_ms"]["p50"] < 45.0
+    # No upper bound in milliseconds: a busy machine can delay anything. Each
+    # line is written 50 ms after its answer, so completion takes at least that,
+    # and the answers do not wait for the work.
+    assert opened["completion_ms"]["p50"] >= 45.0
+    assert opened["latency_ms"]["p50"] < opened["completion_ms"]["p50"]
     assert baseline["ok"] == baseline["requests"] > 0
     assert baseline["lost"] == 0
     assert "completion_ms" not in baseline
@@ -132,7 +135,6 @@ def test_against_the_trivial_server() -> None:
     assert result["failed"] == 0
     assert result["ok"] == result["requests"] > 100
     assert result["rps"] > 0
-    assert ANSWER.startswith(b"HTTP/1.1 200 OK")
 
 
 def test_a_server_that_is_down_counts_as_failed() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -12,15 +13,8 @@ import pytest
 from linelog import LogWriter, read_messages
 
 
-async def _max_loop_lag(work: asyncio.Future[list[None]]) -> float:
-    """Return the longest time the loop was unavailable while ``work`` ran."""
-    lag = 0.0
-    while not work.done():
-        start = time.perf_counter()
-        await asyncio.sleep(0.005)
-        lag = max(lag, time.perf_counter() - start - 0.005)
-    await work
-    return lag
+def _lines(path: Path) -> list[str]:
+    return read_messages(path) if path.exists() else []
 
 
 def test_awrite_writes_one_line(log_path: Path) -> None:
@@ -34,36 +28,48 @@ def test_awrite_writes_one_line(log_path: Path) -> None:
 
 
 def test_delay_does_not_block_the_loop(log_path: Path) -> None:
-    async def main() -> tuple[float, float]:
+    async def main() -> tuple[list[str], float]:
         writer = LogWriter(log_path, delay_ms=500)
+        loop = asyncio.get_running_loop()
         start = time.perf_counter()
         work = asyncio.gather(*(writer.awrite(f"m{i}") for i in range(20)))
-        lag = await _max_loop_lag(work)
+        # Runs right after the first step of each write: one that slept on the
+        # loop would have written its line by then.
+        seen: asyncio.Future[list[str]] = loop.create_future()
+        loop.call_soon(lambda: seen.set_result(_lines(log_path)))
+        early = await seen
+        await work
         writer.close()
-        return lag, time.perf_counter() - start
+        return early, time.perf_counter() - start
 
-    lag, elapsed = asyncio.run(main())
-    # Blocking sleeps would take 10 s and stall the loop for 500 ms at a time;
-    # the bounds are loose for a busy machine.
-    assert elapsed < 3.0
-    assert lag < 0.35
+    early, elapsed = asyncio.run(main())
+    assert early == []
+    # Blocking sleeps would take 10 s one after another; together they take 0.5 s.
+    assert elapsed < 5.0
     assert sorted(read_messages(log_path)) == sorted(f"m{i}" for i in range(20))
 
 
 def test_fsync_does_not_block_the_loop(monkeypatch: pytest.MonkeyPatch, log_path: Path) -> None:
     real_fsync = os.fsync
+    # Each fsync waits until a coroutine on the loop lets it go: an fsync that
+    # ran on the loop would wait out the timeout instead.
+    released = threading.Event()
+    stuck: list[int] = []
 
-    def slow_fsync(fd: int) -> None:
-        time.sleep(0.5)
+    def gated_fsync(fd: int) -> None:
+        if not released.wait(10):
+            stuck.append(fd)
         real_fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", slow_fsync)
+    monkeypatch.setattr(os, "fsync", gated_fsync)
 
-    async def main() -> float:
+    async def main() -> None:
         with LogWriter(log_path, fsync=True) as writer:
             work = asyncio.gather(*(writer.awrite(f"m{i}") for i in range(50)))
-            return await _max_loop_lag(work)
+            await asyncio.sleep(0)
+            released.set()
+            await work
 
-    # A blocking fsync would stall the loop for 500 ms.
-    assert asyncio.run(main()) < 0.35
+    asyncio.run(main())
+    assert stuck == []
     assert len(read_messages(log_path)) == 50

@@ -119,16 +119,21 @@ def test_a_rotated_file_is_noticed(tmp_path: Path) -> None:
     rotated = tmp_path / "log.txt.1"
 
     async def main() -> None:
-        with LogWriter(log_path, reopen_check=0.05) as writer:
+        # No timing: reopen_check is long, and the test moves the next check
+        # to now (the batch path reads the clock, not the ticker) when it
+        # wants one, so that a busy machine cannot shift a batch across it.
+        with LogWriter(log_path, reopen_check=60) as writer:
             await writer.awrite_soon("before")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0)
+            writer._batch_check_at = 0.0
             # Checked again, and still the same file.
             await writer.awrite_soon("still")
             await asyncio.sleep(0)
             log_path.rename(rotated)
             # Within reopen_check the batch goes to the open (moved) file.
             await writer.awrite_soon("in between")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0)
+            writer._batch_check_at = 0.0
             await writer.awrite_soon("after")
             await asyncio.sleep(0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -80,29 +81,38 @@ def test_fsync_error_reaches_the_writer_and_heals(
 
 
 def test_fsync_error_makes_a_follower_lead(fsync_counter: FsyncCounter, log_path: Path) -> None:
-    fsync_counter.seconds = 0.1
+    fsync_counter.seconds = 0.0
     writer = LogWriter(log_path, fsync=True)
     writer.write("opened")
-    errors: list[BaseException] = []
+    errors: list[str] = []
     fsync_counter.failures = 1
 
     def work(message: str) -> None:
         try:
             writer.write(message)
-        except LogWriteError as error:
-            errors.append(error)
+        except LogWriteError:
+            errors.append(message)
 
     fsync_counter.entered.clear()
+    fsync_counter.gate = threading.Event()
     leader = threading.Thread(target=work, args=("leader",))
     leader.start()
     assert fsync_counter.entered.wait(10)  # the leader is inside its (failing) fsync
     follower = threading.Thread(target=work, args=("follower",))
     follower.start()
+    # The follower's line is queued while the leader's fsync still runs, so that
+    # fsync cannot cover it: the follower must lead one of its own.
+    deadline = time.monotonic() + 10
+    while writer._group.pending < 1 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert writer._group.pending == 1
+    fsync_counter.gate.set()
     leader.join()
     follower.join()
-    # Exactly one of them saw the failed fsync; the other ran its own.
-    assert len(errors) == 1
+    assert errors == ["leader"]
+    assert fsync_counter.calls == 3  # "opened", the leader's, the follower's own
     writer.close()
+    assert read_messages(log_path) == ["opened", "leader", "follower"]
 
 
 def test_async_fsync_error(fsync_counter: FsyncCounter, log_path: Path) -> None:

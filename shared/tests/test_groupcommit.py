@@ -116,12 +116,18 @@ def test_failed_fsync_of_a_retired_file(monkeypatch: pytest.MonkeyPatch, log_pat
     os.close(fd)
 
 
-def test_async_sync_of_an_already_synced_write(log_path: Path) -> None:
+def test_async_sync_of_an_already_synced_write(
+    fsync_counter: FsyncCounter, log_path: Path
+) -> None:
     group = GroupCommit()
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     ticket = group.queue(b"x\n")
     group.sync(fd, ticket)  # a thread's fsync covered it already
+    assert fsync_counter.calls == 1
     asyncio.run(group.async_sync(fd, ticket))
+    # Covered: no second fsync, and the line was written once.
+    assert fsync_counter.calls == 1
+    assert log_path.read_bytes() == b"x\n"
     os.close(fd)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 import pytest
@@ -41,17 +42,26 @@ def test_forgets_collected_targets() -> None:
     gone, kept = Target(), Target()
     ticker.schedule(gone, 0.05)
     ticker.schedule(kept, 0.1)
+    collected = weakref.ref(gone)
     del gone
     gc.collect()
+    assert collected() is None  # the schedule holds no strong reference
     assert kept.event.wait(5)
+    with ticker._cond:  # both entries are off the schedule, the dead one too
+        assert ticker._heap == []
 
 
 def test_sleeps_while_idle_and_wakes_for_new_work() -> None:
     ticker = Ticker()
+    # Long enough that the thread cannot end between the two schedules.
+    ticker.idle_exit = 60
     first, second = Target(), Target()
     ticker.schedule(first, 0)
     assert first.event.wait(5)
-    time.sleep(0.05)  # the thread now waits with nothing scheduled
+    # The thread marks a target with the lock held and releases it only by
+    # waiting: once this thread holds it, the ticker waits with nothing scheduled.
+    with ticker._cond:
+        assert ticker._heap == []
     ticker.schedule(second, 0)
     assert second.event.wait(5)
 

@@ -21,12 +21,19 @@ class ManagedProcess:
     """A started command whose whole process group is stopped on ``stop()``."""
 
     def __init__(
-        self, name: str, argv: Sequence[str], *, env: Mapping[str, str], output: Path
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        output: Path,
+        cwd: Path | None = None,
     ) -> None:
         self.name = name
         self.argv = tuple(argv)
         self.env = dict(env)
         self.output_path = output
+        self.cwd = cwd
         self._popen: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -37,6 +44,7 @@ class ManagedProcess:
             self._popen = subprocess.Popen(
                 self.argv,
                 env=self.env,
+                cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

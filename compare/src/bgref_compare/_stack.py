@@ -91,7 +91,9 @@ class Stack:
             old.stop()
         argv = [arg.format(python=sys.executable, port=self.port) for arg in spec.argv]
         output = self.workdir / f"{self.impl.id}-{name}.out"
-        proc = ManagedProcess(name, argv, env=self.env, output=output)
+        # In the stack's own folder: a relative path (LOG_PATH's default, say)
+        # lands there, never in the caller's working directory.
+        proc = ManagedProcess(name, argv, env=self.env, output=output, cwd=self.workdir)
         already = len(proc.output())
         with _cpu_affinity(self.cpus):
             proc.start()

@@ -69,6 +69,9 @@ class Impl:
     # The environment variable that sets how many background workers run
     # (pool threads, worker processes); None if the approach has no such knob.
     workers_env: str | None = None
+    # The environment variable that bounds, per web process, how many messages
+    # wait for a background worker; a full queue answers 503. None if unbounded.
+    queue_size_env: str | None = None
     # A failed background write is retried (by a durable queue, or by linelog's
     # bounded retry, see holds_writes) rather than logged and dropped at once.
     retries_writes: bool = False
@@ -194,6 +197,7 @@ IMPLS: tuple[Impl, ...] = (
             ),
         ),
         workers_env="BGREF_WORKERS",
+        queue_size_env="BGREF_QUEUE_SIZE",
         retries_writes=True,
         holds_writes=True,
         # bgref_flask.gunicorn_conf's ``workers`` and bgref_flask's DEFAULT_WORKERS

@@ -35,7 +35,12 @@ def _get_writer() -> LogWriter:
 def _check_settings(**_: object) -> None:
     # Building a writer reads LOG_PATH/LOG_FSYNC/LOG_DELAY_MS without opening the
     # file, so a bad setting stops the worker at start instead of failing tasks.
-    LogWriter()
+    try:
+        LogWriter()
+    except ValueError as error:
+        # Celery logs an Exception raised by a signal handler and starts anyway;
+        # SystemExit is not an Exception, so it stops the worker.
+        raise SystemExit(f"bgref-celery: {error}") from None
 
 
 def _open_writer(**_: object) -> None:

@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             publisher.close()
 
-    app = FastAPI(title="send-message (Celery)", lifespan=lifespan)
+    # The contract's paths are exact: a 307 to the other spelling would have the
+    # client POST the message a second time, and its empty body is not JSON.
+    app = FastAPI(title="send-message (Celery)", lifespan=lifespan, redirect_slashes=False)
 
     @app.post(
         "/send-message/",

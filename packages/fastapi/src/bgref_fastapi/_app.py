@@ -30,6 +30,9 @@ def create_app() -> FastAPI:
         summary="The send-message contract with FastAPI BackgroundTasks.",
         version="0.1.0",
         lifespan=_lifespan,
+        # The contract's paths are exact: a 307 to the other spelling would have the
+        # client POST the message a second time, and its empty body is not JSON.
+        redirect_slashes=False,
     )
     # One writer per process, shared by every request and task.
     app.state.writer = LogWriter()

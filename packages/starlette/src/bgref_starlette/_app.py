@@ -40,6 +40,9 @@ def create_app() -> Starlette:
         exception_handlers={HTTPException: http_error, InvalidMessage: invalid_message},
         lifespan=_lifespan,
     )
+    # The contract's paths are exact: a 307 to the other spelling would have the
+    # client POST the message a second time, and its empty body is not JSON.
+    app.router.redirect_slashes = False
     # Kept on the app too, for the lifespan and for anyone extending the app.
     app.state.writer = writer
     return app
