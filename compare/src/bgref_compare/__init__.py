@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Any
 from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
-from ._redis import RedisServer, redis_server_binary, redis_service
+from ._redis import (
+    RedisServer,
+    RedisUnavailable,
+    redis_server_binary,
+    redis_service,
+    require_redis,
+)
 from ._stack import Stack, StackError
 from .registry import IMPL_IDS, IMPLS, Impl, Process, get
 
@@ -46,6 +52,7 @@ __all__ = [
     "Process",
     "Profile",
     "RedisServer",
+    "RedisUnavailable",
     "Results",
     "Stack",
     "StackError",
@@ -54,6 +61,7 @@ __all__ = [
     "load_results",
     "redis_server_binary",
     "redis_service",
+    "require_redis",
     "run_comparison",
     "wait_until",
     "write_report",

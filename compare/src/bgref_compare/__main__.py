@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._compare import SCENARIOS
+from ._redis import RedisUnavailable, require_redis
 from ._serve import serve
-from .registry import IMPL_IDS
+from .registry import IMPL_IDS, get
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -81,6 +82,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     args = parser.parse_args(argv)
+    chosen = [args.impl] if args.command == "serve" else getattr(args, "impl", [])
+    if any(get(impl).needs_redis for impl in chosen):
+        # Before anything starts: without a Redis the run would stop at the
+        # first broker-backed stack, minutes in, with a traceback.
+        try:
+            require_redis()
+        except RedisUnavailable as exc:
+            parser.exit(2, f"bgref: {exc}\n")
     if args.command == "serve":
         serve(args.impl, port=args.port, log_path=args.log_path)
     elif args.command == "compare":

@@ -52,8 +52,13 @@ def _versions() -> dict[str, str | None]:
         line = _run([redis_server_binary(), "--version"]) or ""
     except RuntimeError:
         line = ""
-    # "Redis server v=7.2.4 sha=... malloc=... bits=64 build=..."
-    version = next((w[2:] for w in line.split() if w.startswith("v=")), None)
+    # "Redis server v=7.2.4 sha=... malloc=... bits=64 build=..."; the embedded
+    # server is Valkey on Python 3.11 and later ("Valkey server v=9.1.2 ..."),
+    # so a version other than Redis's says whose it is.
+    words = line.split()
+    version = next((w[2:] for w in words if w.startswith("v=")), None)
+    if version is not None and words[0] != "Redis":
+        version = f"{version} ({words[0]})"
     found["redis-server"] = version
     return found
 

