@@ -38,17 +38,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """Stop at once, with one message, if the implementation needs a Redis and none can be had.
 
     Otherwise every test would error on the session's ``redis`` fixture, each
     with the same traceback.
     """
-    if get(str(session.config.getoption("--impl"))).needs_redis:
+    if get(str(config.getoption("--impl"))).needs_redis:
         try:
             require_redis()
         except RedisUnavailable as exc:
-            pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+            raise pytest.UsageError(str(exc)) from None
 
 
 def pytest_report_header(config: pytest.Config) -> str:

