@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import nox
+import nox.virtualenv
 
 ROOT = Path(__file__).parent
 
@@ -176,7 +177,9 @@ def _on_python(session: nox.Session, version: str, impls: list[str]) -> None:
     }
 
     def sync(*args: str) -> None:
-        session.run("uv", "sync", "--locked", "--no-default-groups", *args, env=env, external=True)
+        # The uv that nox found (nox[uv] installs one), even where it is not on PATH.
+        uv = nox.virtualenv.UV
+        session.run(uv, "sync", "--locked", "--no-default-groups", *args, env=env, external=True)
 
     def run_pytest(*args: str) -> None:
         session.run(
