@@ -1,21 +1,39 @@
-"""The background tasks: write messages with this process's writer, retrying until they land."""
+"""The background tasks: write messages with this process's writer, retrying until they land.
+
+Anyone who can write to the broker's Redis can queue a task, so a task trusts
+nothing the web did: it checks its arguments against the web's rules
+(``bgref_message.check_message``) before it writes anything, and rejects a task
+that fails them without retrying it (``Reject``: Celery logs it once with the
+task id and drops the message).
+"""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
-from typing import Any
+from typing import Any, NoReturn
 
-from celery.signals import worker_init, worker_process_init, worker_process_shutdown
+from celery.exceptions import Reject
+from celery.signals import (
+    task_rejected,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+)
 from celery.utils.log import get_task_logger
 
+from bgref_message import InvalidMessage, check_message
 from linelog import LogWriter
 
 from ._app import BATCH_TASK_NAME, TASK_NAME
+from ._request import CheckedRequest
 
 __all__ = ["register_tasks"]
 
 logger = get_task_logger(__name__)
+# For the consumer in the main process: outside celery.task, whose format wants a task.
+consumer_logger = logging.getLogger("bgref_celery.worker")
 
 # After this long on one group (slow writes), a task leaves the rest to others.
 _SLICE = 0.2
@@ -52,8 +70,9 @@ def _close_writer(**_: object) -> None:
         _writer.close()
 
 
-def _write_messages(task: Any, messages: list[str]) -> None:
+def _write_messages(task: Any, *args: object, **kwargs: object) -> None:
     """Write each message as one log line, in order; on failure retry the rest with backoff."""
+    messages = _checked(args, kwargs, batch=True)
     writer = _get_writer()
     started = time.monotonic()
     for done, message in enumerate(messages):
@@ -105,9 +124,37 @@ def _hand_off(task: Any, rest: list[str]) -> bool:
     return True
 
 
-def _write_message(task: Any, message: str) -> None:
+def _write_message(task: Any, *args: object, **kwargs: object) -> None:
     """Write one message as one log line, retrying with backoff until it lands."""
-    _write_messages(task, [message])
+    _write_messages(task, _checked(args, kwargs, batch=False))
+
+
+def _checked(args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool) -> list[str]:
+    """The task's messages if its arguments are what the web sends; else reject the task.
+
+    The web sends one positional argument: a message, or a non-empty list of
+    them for a batch. Anything else came from elsewhere; a whole batch is
+    rejected for one bad message, since the web never sends one.
+    """
+    if kwargs or len(args) != 1:
+        _reject(f"expected one positional argument, got {len(args)} and keywords {sorted(kwargs)}")
+    (value,) = args
+    if not batch:
+        values: list[object] = [value]
+    elif isinstance(value, list) and value:
+        values = value
+    else:
+        _reject(f"expected a non-empty list of messages, got {type(value).__name__}")
+    try:
+        return [check_message(item) for item in values]
+    except InvalidMessage as error:
+        _reject(f"{error.error['type']}: {error}")
+
+
+def _reject(reason: str) -> NoReturn:
+    # Not retried (a retry would fail the same way), not requeued: Celery logs
+    # "Task <name>[<id>] Reject(...)" once, and the message leaves Redis.
+    raise Reject(f"invalid task arguments, dropped: {reason}", requeue=False)
 
 
 def _backoff(retries: int, maximum: float) -> float:
@@ -116,12 +163,26 @@ def _backoff(retries: int, maximum: float) -> float:
     return random.uniform(ceiling / 2, ceiling)
 
 
+def _log_rejected(message: Any = None, exc: object = None, **_: object) -> None:
+    # Celery's own report of a message it will not run (a pickle, say) shows
+    # its body but not its task id; the id is what ties the drop to a sender.
+    headers = getattr(message, "headers", None)
+    headers = headers if isinstance(headers, dict) else {}
+    consumer_logger.error(
+        "Dropped message %s (task %r): %r",
+        str(headers.get("id", "without an id"))[:80],
+        str(headers.get("task", "?"))[:80],
+        exc,
+    )
+
+
 def register_tasks(app: Any) -> tuple[Any, Any]:
     """Register ``write_messages`` and ``write_message`` on ``app``; return them in that order."""
     # Registered on the app itself, not with @shared_task: a shared task resolves
     # to whichever app is "current", which outside the worker is Celery's default.
     # max_retries=None: retry until the write succeeds; giving up would lose messages.
-    options = {"bind": True, "max_retries": None}
+    # CheckedRequest: a body that is not Celery's is rejected instead of stopping the worker.
+    options = {"bind": True, "max_retries": None, "Request": CheckedRequest}
     return (
         app.task(name=BATCH_TASK_NAME, **options)(_write_messages),
         app.task(name=TASK_NAME, **options)(_write_message),
@@ -133,3 +194,4 @@ def register_tasks(app: Any) -> tuple[Any, Any]:
 worker_init.connect(_check_settings)
 worker_process_init.connect(_open_writer)
 worker_process_shutdown.connect(_close_writer)
+task_rejected.connect(_log_rejected)

@@ -199,9 +199,15 @@ class _Channel(redis.Channel):
         try:
             payload = loads(bytes_to_str(item))  # type: ignore[no-untyped-call]
         except Exception:
-            # kombu drops what it cannot read; kept, it would come back forever.
+            # Not kombu's envelope (anyone who can reach Redis can push anything).
+            # kombu raises, and Celery calls that an "Unrecoverable error" and
+            # stops the worker. Dropped and logged instead: kept, it would come
+            # back forever; raised, one bad entry would stop every worker in turn.
             self.client.lrem(processing, 1, item)
-            raise
+            logger.error(
+                "Dropped an entry of %s that is not a kombu message: %r", source, item[:200]
+            )
+            raise Empty() from None
         queue = source.rsplit(self.sep, 1)[0]
         self._queue_cycle.rotate(queue)
         self.in_transit = (processing, item)

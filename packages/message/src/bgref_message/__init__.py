@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
+from ._value import check_message
 
-__all__ = ["MAX_LENGTH", "InvalidMessage", "parse_message"]
+__all__ = ["MAX_LENGTH", "InvalidMessage", "check_message", "parse_message"]
