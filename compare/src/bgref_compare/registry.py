@@ -85,6 +85,12 @@ class Impl:
     # The most messages one background job carries (the Celery web groups
     # messages into one task): what one job run twice can duplicate.
     messages_per_job: int = 1
+    # "module:function" in the implementation's package that queues a raw job
+    # straight into its broker's Redis, in the queue's own wire format, as any
+    # local client could: push(redis_url, args, kwargs, *, task, encoding) -> the
+    # id the worker's log names it by (see bgref_celery._wire). The trust-boundary
+    # tests load it; None without a broker.
+    raw_push: str | None = None
     # Environment that makes the web server recycle its worker processes after
     # ``{n}`` requests; None if the server has no such setting.
     recycle_env: dict[str, str] | None = None
@@ -253,6 +259,7 @@ IMPLS: tuple[Impl, ...] = (
         retries_writes=True,
         visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
         messages_per_job=32,
+        raw_push="bgref_celery._wire:push",
     ),
 )
 
