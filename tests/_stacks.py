@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -39,22 +39,31 @@ class RedisDatabases:
         self._next += 1
         if self.owned:
             # A reused database may still hold tasks that a killed worker left.
-            _flush_database(parts.port or 6379, number)
+            _flush_database(parts.port or 6379, number, parts.password)
         return urlunsplit(parts._replace(path=f"/{number}"))
 
 
-def _flush_database(port: int, number: int) -> None:
+def _flush_database(port: int, number: int, password: str | None) -> None:
     # Plain RESP over a socket: the test environment need not have a Redis client.
+    commands = [("SELECT", str(number)), ("FLUSHDB",)]
+    if password is not None:
+        commands.insert(0, ("AUTH", unquote(password)))
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(f"SELECT {number}\r\nFLUSHDB\r\n".encode())
+        sock.sendall(b"".join(_resp(command) for command in commands))
         reply = b""
-        while reply.count(b"\r\n") < 2:
+        while reply.count(b"\r\n") < len(commands):
             chunk = sock.recv(64)
             if not chunk:
                 break
             reply += chunk
-    if reply != b"+OK\r\n+OK\r\n":
+    if reply != b"+OK\r\n" * len(commands):
         raise RuntimeError(f"could not empty redis database {number}: {reply!r}")
+
+
+def _resp(command: tuple[str, ...]) -> bytes:
+    # A RESP array, not an inline command: a password may hold spaces.
+    parts = [arg.encode() for arg in command]
+    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
 
 
 class StackFactory:

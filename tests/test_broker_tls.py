@@ -5,6 +5,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -27,8 +28,8 @@ pytestmark = pytest.mark.faults
 @pytest.fixture(scope="module")
 def tls_broker(
     impl: Impl, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[TlsProxy, Path]]:
-    """A private Redis reachable only through TLS, and the CA file that signed its certificate."""
+) -> Iterator[tuple[TlsProxy, Path, str]]:
+    """A private Redis reachable only through TLS, the CA file of its certificate, its URL."""
     require_broker(impl)
     workdir = tmp_path_factory.mktemp("tls")
     ca = trustme.CA()
@@ -37,19 +38,19 @@ def tls_broker(
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     with RedisServer(workdir) as server, TlsProxy(context, server.port) as proxy:
-        yield proxy, ca_file
+        # The server's password, through the proxy.
+        password = quote(server.password, safe="")
+        yield proxy, ca_file, f"rediss://:{password}@127.0.0.1:{proxy.port}/0"
 
 
 def test_rediss_url_with_a_verified_certificate(
-    impl: Impl, tls_broker: tuple[TlsProxy, Path], stack_factory: StackFactory
+    impl: Impl, tls_broker: tuple[TlsProxy, Path, str], stack_factory: StackFactory
 ) -> None:
     """With REDIS_URL=rediss://..., messages travel over TLS and are written."""
-    proxy, ca_file = tls_broker
+    proxy, ca_file, url = tls_broker
     # The implementation verifies the certificate against the default trust
     # store, which OpenSSL reads from SSL_CERT_FILE: our CA and nothing else.
-    stack = stack_factory(
-        {"SSL_CERT_FILE": str(ca_file)}, redis_url=f"rediss://127.0.0.1:{proxy.port}/0"
-    )
+    stack = stack_factory({"SSL_CERT_FILE": str(ca_file)}, redis_url=url)
     messages = [f"{token()} over tls {n}" for n in range(20)]
     with http_client(stack.base_url) as client:
         for message in messages:

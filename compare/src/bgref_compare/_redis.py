@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ._polling import wait_until
 from ._ports import free_port
@@ -19,6 +20,7 @@ from ._process import ManagedProcess
 __all__ = [
     "RedisServer",
     "RedisUnavailable",
+    "masked",
     "redis_server_binary",
     "redis_service",
     "require_redis",
@@ -94,6 +96,27 @@ def require_redis() -> None:
         redis_server_binary()
 
 
+def masked(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: fit for a log or a report."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def _private_config(path: Path, password: str) -> str:
+    """Write ``requirepass`` to a new file that only this user can read; return its path."""
+    # O_EXCL: never reuse (or follow a link planted at) a file someone else made.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as config:
+        # Every byte escaped inside double quotes: any password (spaces, quotes) reads back whole.
+        escaped = "".join(f"\\x{byte:02x}" for byte in password.encode())
+        config.write(f'requirepass "{escaped}"\n')
+    return str(path)
+
+
 def _answers_ping(port: int, password: str | None) -> bool:
     request = b"PING\r\n"
     if password is not None:
@@ -118,9 +141,13 @@ class RedisServer:
     """A ``redis-server`` on a free loopback port, with no persistence.
 
     It can be killed, paused (SIGSTOP) and started again on the same port,
-    which is what the fault scenarios need. ``password`` turns on AUTH;
-    ``durable`` keeps an append-only file with an fsync per write, so that a
-    killed and restarted server still holds every message it took.
+    which is what the fault scenarios need. It requires ``password`` (a random
+    one unless given): loopback is shared by every user of the machine, and
+    whoever can write to the queue chooses what the workers do. The password
+    reaches redis-server in a config file that only this user can read (not on
+    its command line, which ``ps`` shows to everyone) and the stack in
+    ``url``. ``durable`` keeps an append-only file with an fsync per write, so
+    that a killed and restarted server still holds every message it took.
     """
 
     def __init__(
@@ -133,14 +160,14 @@ class RedisServer:
     ) -> None:
         self.port = port or free_port()
         self.workdir = workdir
-        self.password = password
-        auth = "" if password is None else f":{quote(password, safe='')}@"
-        self.url = f"redis://{auth}127.0.0.1:{self.port}/0"
+        self.password = password or secrets.token_urlsafe(24)
+        self.url = f"redis://:{quote(self.password, safe='')}@127.0.0.1:{self.port}/0"
         argv = (
             redis_server_binary(),
+            _private_config(workdir / f"redis-{self.port}.conf", self.password),
             "--port",
             str(self.port),
-            # Loopback only: the server has no password and must not be reachable.
+            # Loopback only, and protected mode as a second guard.
             "--bind",
             "127.0.0.1",
             "--protected-mode",
@@ -153,7 +180,6 @@ class RedisServer:
             "always",
             "--dir",
             str(workdir),
-            *(() if password is None else ("--requirepass", password)),
         )
         self.process = ManagedProcess(
             "redis", argv, env=dict(os.environ), output=workdir / f"redis-{self.port}.log"

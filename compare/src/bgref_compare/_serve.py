@@ -8,7 +8,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ._redis import redis_service
+from ._redis import masked, redis_service
 from ._stack import Stack
 from .registry import get
 
@@ -26,7 +26,7 @@ def serve(impl_id: str, *, port: int, log_path: Path) -> None:
         if impl.needs_redis:
             redis_url, server = resources.enter_context(redis_service())
             origin = "private redis-server" if server else "REDIS_URL"
-            print(f"redis: {redis_url} ({origin})", flush=True)
+            print(f"redis: {masked(redis_url)} ({origin})", flush=True)
         workdir = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="bgref-")))
         stack = Stack(impl, workdir, log_path=log_path.resolve(), redis_url=redis_url, port=port)
         resources.enter_context(stack)
