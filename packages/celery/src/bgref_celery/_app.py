@@ -40,6 +40,8 @@ def make_celery(settings: Settings) -> Any:
         result_serializer="json",
         accept_content=["json"],
         result_accept_content=["json"],
+        # Events are off (--without-gossip etc.), but if turned on they are JSON too.
+        event_serializer="json",
         # Nothing reads results, so nothing stores them.
         task_ignore_result=True,
         result_backend=None,
