@@ -26,7 +26,8 @@ import pytest
 from bgref_compare import Impl, RedisServer, Stack, wait_until
 
 from ._helpers import http_client, logged, send, token, wait_for_messages
-from .faults_helpers import RedisReplyError, describe, redis_call, require_broker
+from ._redis import RedisReplyError, redis_call
+from .faults_helpers import describe, require_broker
 
 pytestmark = pytest.mark.faults
 

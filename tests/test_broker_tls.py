@@ -61,7 +61,7 @@ def test_rediss_url_with_a_verified_certificate(
 
 def test_a_broker_certificate_from_an_untrusted_ca_is_refused(
     impl: Impl,
-    tls_broker: tuple[TlsProxy, Path],
+    tls_broker: tuple[TlsProxy, Path, str],
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
@@ -69,7 +69,7 @@ def test_a_broker_certificate_from_an_untrusted_ca_is_refused(
 
     Only the web runs: a 503 for each message is the proof that none was taken.
     """
-    proxy, _ = tls_broker
+    _, _, url = tls_broker
     # The web process trusts another CA only: the proxy's certificate must fail.
     stranger = trustme.CA()
     stranger_file = tmp_path / "stranger-ca.pem"
@@ -78,7 +78,7 @@ def test_a_broker_certificate_from_an_untrusted_ca_is_refused(
         impl,
         tmp_path,
         env={"SSL_CERT_FILE": str(stranger_file), "LOG_DELAY_MS": "0"},
-        redis_url=f"rediss://127.0.0.1:{proxy.port}/0",
+        redis_url=url,
         ready_timeout=NOT_READY,
     )
     request.node.stash.setdefault(STACKS, []).append(stack)
