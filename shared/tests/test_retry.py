@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import linelog._backlog
 import linelog._writer
 from linelog import LogWriteError, LogWriter, read_messages
 from linelog._writer import _write_held_by
@@ -87,6 +88,24 @@ def test_write_and_awrite_write_held_lines_first(log_path: Path) -> None:
         unblock()
         asyncio.run(writer.awrite("after"))
         assert read_messages(other) == ["held", "after"]
+
+
+def test_awrite_writes_the_held_lines_before_its_own(
+    log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The background retry must not win the race: after its first failed try it
+    # sleeps until the held line would expire, so awrite finds the line held.
+    monkeypatch.setattr(linelog._backlog, "_FIRST_DELAY", 3600.0)
+    monkeypatch.setattr(linelog._backlog, "_MAX_DELAY", 3600.0)
+    with LogWriter(log_path, retry_seconds=600.0) as writer:
+        unblock = _block(log_path)
+        writer.write_soon("held")
+        _until(lambda: writer._backlog._attempts >= 1)
+        unblock()
+        assert writer.held == 1
+        asyncio.run(writer.awrite("after"))
+        assert writer.held == 0
+    assert read_messages(log_path) == ["held", "after"]
 
 
 def test_errors_that_cannot_pass_are_not_retried(
