@@ -16,7 +16,7 @@ from ._redis import (
     require_redis,
 )
 from ._stack import Stack, StackError
-from .registry import IMPL_IDS, IMPLS, Impl, Process, get
+from .registry import IMPL_IDS, IMPLS, Impl, Process, Variant, get
 
 if TYPE_CHECKING:
     from ._compare import run_comparison
@@ -56,6 +56,7 @@ __all__ = [
     "Results",
     "Stack",
     "StackError",
+    "Variant",
     "free_port",
     "get",
     "load_results",

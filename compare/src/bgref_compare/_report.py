@@ -15,20 +15,9 @@ from ._results import Results, Run, find_runs
 
 __all__ = ["render_report", "write_report"]
 
-# What each pitfall-lab variant is (the registry names the paths).
-VARIANTS: dict[str, str] = {
-    "default": "`async def` task awaiting `LogWriter.awrite_soon` (the implementation)",
-    "def-task": "plain `def` task, run in the thread pool (the tutorial's advice)",
-    "wrong-way": (
-        "the work called inside an `async def` endpoint, blocking the event loop "
-        "(the tutorial's “wrong way”)"
-    ),
-    "async-blocking": "`async def` task calling the blocking `write` (`time.sleep`)",
-    "def-endpoint": (
-        "the work called inside a plain `def` endpoint, which FastAPI runs in its thread "
-        "pool: the client waits, the event loop does not"
-    ),
-}
+# The default variant is the implementation itself; the others describe
+# themselves in the registry.
+_DEFAULT_DESCRIPTION = "the implementation itself (`/send-message/`)"
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -433,6 +422,15 @@ def _hot_connections(results: Results) -> list[str]:
     return lines
 
 
+def _describe(impl_id: str, variant: str) -> str:
+    if variant == "default":
+        return _DEFAULT_DESCRIPTION
+    try:
+        return registry.get(impl_id).variant(variant).description
+    except KeyError:  # a run from an older registry
+        return ""
+
+
 def _pitfalls(results: Results) -> list[str]:
     lab = [r for r in results["runs"] if r["variant"] != "default"]
     if not lab:
@@ -445,7 +443,7 @@ def _pitfalls(results: Results) -> list[str]:
         rows.append(
             [
                 f"`{variant}`",
-                VARIANTS.get(variant, ""),
+                _describe("fastapi", variant),
                 fmt(fig.ratio, 2),
                 fmt(fig.capacity),
                 ms(fig.latency(fig.below, "p50")),

@@ -63,7 +63,8 @@ def start_seconds(impl: Impl) -> float:
 
 
 def _variants(impl: Impl) -> list[tuple[str, str]]:
-    return [(DEFAULT_VARIANT, SEND_PATH), *impl.variants.items()]
+    measured = [(v.name, v.path) for v in impl.variants if v.benchmarked]
+    return [(DEFAULT_VARIANT, SEND_PATH), *measured]
 
 
 def _median(values: Iterable[float | None]) -> float | None:

@@ -7,10 +7,26 @@ it from outside any project environment).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
-__all__ = ["IMPLS", "IMPL_IDS", "Impl", "Model", "Process", "get", "order"]
+__all__ = [
+    "ANSWER_WAITS",
+    "FAULTS",
+    "GC",
+    "IMPLS",
+    "IMPL_IDS",
+    "SIGTERM",
+    "TASK_ERROR",
+    "USE_AFTER_CLEANUP",
+    "WORKER_CHILD_SIGKILL",
+    "Impl",
+    "Model",
+    "Process",
+    "Variant",
+    "get",
+    "order",
+]
 
 # Served by uvicorn's usual flags; the placeholders are filled in by the runner.
 _UVICORN = (
@@ -51,6 +67,51 @@ class Process:
     name: str
     argv: tuple[str, ...]
     ready: str = "http"
+
+
+# What a variant loses or duplicates by design, each named by the fault that
+# causes it: the contract suite measures every one that a variant declares.
+# A SIGTERM of the web server while acknowledged work is pending.
+SIGTERM = "sigterm"
+# A SIGKILL of the worker child process running a task (Celery's prefork pool).
+WORKER_CHILD_SIGKILL = "worker-child-sigkill"
+# A garbage collection while a task nothing refers to is still pending.
+GC = "gc"
+# One of the response's background tasks raising an exception.
+TASK_ERROR = "task-error"
+# Not a loss: the work uses a resource after its cleanup has run.
+USE_AFTER_CLEANUP = "use-after-cleanup"
+# Not a loss: the client waits for the work (it runs before the answer).
+ANSWER_WAITS = "answer-waits"
+FAULTS = (SIGTERM, WORKER_CHILD_SIGKILL, GC, TASK_ERROR, USE_AFTER_CLEANUP, ANSWER_WAITS)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A way to write the same endpoint outside the contract: how people usually write it.
+
+    ``path`` answers like ``/send-message/`` (same validation, same 200 body).
+    ``source`` says where the pattern comes from (docs, issue, tutorial).
+    ``claims_contract``: every acknowledged message is written exactly once, after
+    the answer, with nothing lost at idle; False when the variant breaks that by design.
+    ``loses`` maps each fault of ``FAULTS`` to what the variant loses or
+    duplicates under it, by design: the contract suite measures each one.
+    ``fault_log`` is the text the server logs each time the declared fault
+    happens, where it logs one.
+    ``web_args`` are appended to the web process's command (the last value of
+    an option wins), for variants that are a server setting, not a route.
+    ``benchmarked``: the comparison's scenarios run it (throughput, slow work).
+    """
+
+    name: str
+    path: str
+    description: str
+    source: str
+    claims_contract: bool = True
+    loses: dict[str, str] = field(default_factory=dict)
+    fault_log: str | None = None
+    web_args: tuple[str, ...] = ()
+    benchmarked: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,9 +176,9 @@ class Impl:
     workers_per_web_process: bool = False
     # What one worker is, for the report's formula.
     workers_noun: str = "workers"
-    # Extra routes outside the contract, for the comparison's pitfall lab:
-    # variant name -> path answering like /send-message/.
-    variants: dict[str, str] = field(default_factory=dict)
+    # The idiomatic and the pitfall versions of the approach, served by the same
+    # package beside the contract's routes (see Variant).
+    variants: tuple[Variant, ...] = ()
     # How the work is done (see ``Model``).
     model: Model = "event-loop"
     # Why the approach costs what it costs, a sentence or two for the report; the
@@ -133,6 +194,20 @@ class Impl:
     def web(self) -> Process:
         """The process that serves HTTP (always the first one)."""
         return self.processes[0]
+
+    def variant(self, name: str) -> Variant:
+        """Return the variant called ``name``."""
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(f"{self.id} has no variant {name!r}")
+
+    def serving(self, variant: Variant) -> Impl:
+        """This implementation with its web process started as ``variant`` needs."""
+        if not variant.web_args:
+            return self
+        web = replace(self.web, argv=(*self.web.argv, *variant.web_args))
+        return replace(self, processes=(web, *self.processes[1:]))
 
 
 IMPLS: tuple[Impl, ...] = (
@@ -151,17 +226,43 @@ IMPLS: tuple[Impl, ...] = (
         processes=(Process("web", (*_UVICORN, "bgref_fastapi:create_app")),),
         retries_writes=True,
         holds_writes=True,
-        variants={
-            # The tutorial's advice: a plain `def` task, run in the thread pool.
-            "def-task": "/right-way/",
-            # The tutorial's "wrong way": the work runs inside the request.
-            "wrong-way": "/wrong-way/",
-            # An `async def` task that blocks the event loop with time.sleep.
-            "async-blocking": "/lab/async-blocking/",
-            # The work inline in a plain `def` endpoint: in the thread pool, so the
-            # client waits for it but the event loop does not.
-            "def-endpoint": "/lab/def-endpoint/",
-        },
+        variants=(
+            Variant(
+                "def-task",
+                "/right-way/",
+                "plain `def` task, run in the thread pool (the tutorial's advice)",
+                "FastAPI docs, Background Tasks: https://fastapi.tiangolo.com/tutorial/background-tasks/",
+                benchmarked=True,
+            ),
+            Variant(
+                "wrong-way",
+                "/wrong-way/",
+                "the work called inside an `async def` endpoint, blocking the event loop "
+                "(the tutorial's “wrong way”)",
+                "FastAPI docs, Concurrency and async / await: https://fastapi.tiangolo.com/async/",
+                claims_contract=False,
+                loses={ANSWER_WAITS: "the client waits for the work, and so does every request"},
+                benchmarked=True,
+            ),
+            Variant(
+                "async-blocking",
+                "/lab/async-blocking/",
+                "`async def` task calling the blocking `write` (`time.sleep`)",
+                "fastapi#1313 (a blocking call in an async background task)",
+                benchmarked=True,
+            ),
+            Variant(
+                "def-endpoint",
+                "/lab/def-endpoint/",
+                "the work called inside a plain `def` endpoint, which FastAPI runs in its "
+                "thread pool: the client waits, the event loop does not",
+                "FastAPI docs, Concurrency and async / await (path operation functions "
+                "declared with def): https://fastapi.tiangolo.com/async/",
+                claims_contract=False,
+                loses={ANSWER_WAITS: "the client waits for the work (in the thread pool)"},
+                benchmarked=True,
+            ),
+        ),
     ),
     Impl(
         id="starlette",
