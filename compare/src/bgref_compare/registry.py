@@ -317,6 +317,25 @@ IMPLS: tuple[Impl, ...] = (
         recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
         grace_env={"GUNICORN_CMD_ARGS": "--graceful-timeout {s}"},
         drain_overrun_log="work pool not drained",
+        variants=(
+            Variant(
+                "thread-daemon",
+                "/lab/thread-daemon/",
+                "`threading.Thread(target=..., daemon=True).start()` per request: "
+                "no bound, no drain",
+                "The Flask Mega-Tutorial, Part X: Email Support (a thread per email); "
+                "Python docs, threading: daemon threads are abruptly stopped at shutdown",
+                claims_contract=False,
+                loses={SIGTERM: "threads still running when the worker exits are killed"},
+            ),
+            Variant(
+                "thread",
+                "/lab/thread/",
+                "`threading.Thread(target=...).start()` per request (non-daemon): "
+                "no bound, no drain",
+                "The Flask Mega-Tutorial, Part X: Email Support (a thread per email)",
+            ),
+        ),
     ),
     Impl(
         id="celery",

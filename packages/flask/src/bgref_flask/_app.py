@@ -12,6 +12,7 @@ from bgref_message import InvalidMessage, parse_message
 from linelog import LogWriter
 
 from ._errors import register_error_handlers
+from ._lab import lab
 from ._pool import PoolClosed, QueueFull, WorkPool
 
 __all__ = ["DEFAULT_QUEUE_SIZE", "DEFAULT_WORKERS", "create_app", "drain"]
@@ -47,6 +48,7 @@ def create_app() -> Flask:
     )
     app.extensions[_EXTENSION] = _Background(writer, pool)
     register_error_handlers(app)
+    app.register_blueprint(lab)
 
     # OPTIONS is not part of the contract: every method but POST answers 405.
     @app.post("/send-message/", provide_automatic_options=False)
