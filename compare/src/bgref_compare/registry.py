@@ -380,6 +380,29 @@ IMPLS: tuple[Impl, ...] = (
         visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
         messages_per_job=32,
         raw_push="bgref_celery._wire:push",
+        variants=(
+            Variant(
+                "delay",
+                "/lab/delay/",
+                "`write_log.delay(message)` from a plain `def` endpoint, one task per "
+                "message, Celery's default (early) acknowledgement",
+                "Celery docs, First Steps with Celery (calling the task); "
+                "testdriven.io, Asynchronous Tasks with FastAPI and Celery",
+                claims_contract=False,
+                loses={
+                    WORKER_CHILD_SIGKILL: "the running task was acknowledged when it "
+                    "started: killed, it is never run again"
+                },
+                fault_log="WorkerLostError",
+            ),
+            Variant(
+                "delay-acks-late",
+                "/lab/delay-acks-late/",
+                "the same with `acks_late=True` and `reject_on_worker_lost=True`",
+                "Celery docs, Tasks: acks_late and reject_on_worker_lost; FAQ, “Should I "
+                "use retry or acks_late?”",
+            ),
+        ),
     ),
 )
 

@@ -29,7 +29,7 @@ from linelog import LogWriter
 from ._app import BATCH_TASK_NAME, TASK_NAME
 from ._request import CheckedRequest
 
-__all__ = ["register_tasks"]
+__all__ = ["get_writer", "register_tasks"]
 
 logger = get_task_logger(__name__)
 # For the consumer in the main process: outside celery.task, whose format wants a task.
@@ -43,7 +43,8 @@ _SLICE = 0.2
 _writer: LogWriter | None = None
 
 
-def _get_writer() -> LogWriter:
+def get_writer() -> LogWriter:
+    """This process's writer, opened on first use."""
     global _writer
     if _writer is None:
         _writer = LogWriter()
@@ -62,7 +63,7 @@ def _check_settings(**_: object) -> None:
 
 
 def _open_writer(**_: object) -> None:
-    _get_writer()
+    get_writer()
 
 
 def _close_writer(**_: object) -> None:
@@ -73,7 +74,7 @@ def _close_writer(**_: object) -> None:
 def _write_messages(task: Any, *args: object, **kwargs: object) -> None:
     """Write each message as one log line, in order; on failure retry the rest with backoff."""
     messages = _checked(args, kwargs, batch=True)
-    writer = _get_writer()
+    writer = get_writer()
     started = time.monotonic()
     for done, message in enumerate(messages):
         if (

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
 from ._app import make_celery, publisher_transport_options
+from ._lab import lab_router
 from ._publisher import BrokerUnavailable, Publisher
 from ._settings import Settings
 from ._validation import message_param
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The contract's paths are exact: a 307 to the other spelling would have the
     # client POST the message a second time, and its empty body is not JSON.
     app = FastAPI(title="send-message (Celery)", lifespan=lifespan, redirect_slashes=False)
+    app.include_router(lab_router(settings))
 
     @app.post(
         "/send-message/",

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from ._app import make_celery
+from ._lab import register_lab_tasks
 from ._settings import Settings
 from ._tasks import register_tasks
 
@@ -13,6 +14,8 @@ __all__ = ["app", "write_message", "write_messages"]
 
 app: Any = make_celery(Settings.from_env())
 write_messages, write_message = register_tasks(app)
+# The idiomatic variants (the comparison's lab): the same worker consumes them.
+register_lab_tasks(app)
 
 # The worker runs at INFO so that its "ready." banner shows, and at INFO Celery
 # logs two lines for every task it receives and finishes: a good part of what a
