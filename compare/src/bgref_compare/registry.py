@@ -262,6 +262,16 @@ IMPLS: tuple[Impl, ...] = (
                 loses={ANSWER_WAITS: "the client waits for the work (in the thread pool)"},
                 benchmarked=True,
             ),
+            Variant(
+                "yield-dependency",
+                "/lab/yield-dependency/",
+                "a background task that uses the session of a `yield` dependency "
+                "(the session logs any use after its cleanup)",
+                "FastAPI docs, Dependencies with yield and background tasks; fastapi#2866; "
+                "release notes of 0.106.0 (exit code before the tasks) and 0.118.0 "
+                "(after the response again)",
+                fault_log="lab session used after its cleanup",
+            ),
         ),
     ),
     Impl(
@@ -277,6 +287,50 @@ IMPLS: tuple[Impl, ...] = (
         processes=(Process("web", (*_UVICORN, "bgref_starlette:create_app")),),
         retries_writes=True,
         holds_writes=True,
+        variants=(
+            Variant(
+                "create-task",
+                "/lab/create-task/",
+                "`asyncio.create_task(...)` with no reference kept (fire and forget); "
+                "the lab collects garbage every 10 ms",
+                "asyncio docs, create_task: “Save a reference to the result of this "
+                "function, to avoid a task disappearing mid-execution”; fastapi#2086",
+                claims_contract=False,
+                loses={GC: "a pending task nothing refers to may be collected, its message lost"},
+            ),
+            Variant(
+                "middleware",
+                "/lab/middleware/",
+                "a `BackgroundTask` behind a pass-through `BaseHTTPMiddleware`",
+                "starlette#919, starlette#2658, fastapi#4616; Starlette docs, Middleware "
+                "(BaseHTTPMiddleware)",
+            ),
+            Variant(
+                "tasks-one-raises",
+                "/lab/tasks-one-raises/",
+                "`BackgroundTasks` with two tasks: one that raises, then the write",
+                "Starlette docs, Background Tasks (“executed in order … if one of the "
+                "tasks raises an exception, the following tasks will not get the "
+                "opportunity to be executed”)",
+                claims_contract=False,
+                loses={
+                    TASK_ERROR: "the write, queued after a task that raises, never runs; "
+                    "uvicorn logs the error and closes the connection, under the "
+                    "client's next request on it"
+                },
+                fault_log="lab: the notification before the write failed",
+            ),
+            Variant(
+                "short-grace",
+                "/send-message/",
+                "the implementation under `--timeout-graceful-shutdown 1`, shorter than "
+                "the pending work",
+                "Uvicorn docs, Settings (--timeout-graceful-shutdown)",
+                claims_contract=False,
+                loses={SIGTERM: "tasks still running when the grace period ends are cancelled"},
+                web_args=("--timeout-graceful-shutdown", "1"),
+            ),
+        ),
     ),
     Impl(
         id="flask",

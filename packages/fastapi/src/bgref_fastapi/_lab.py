@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, BackgroundTasks, Request
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from linelog import LogWriter
 
 from ._message import Message
 from ._models import Received
 
-__all__ = ["router"]
+__all__ = ["USED_AFTER_CLEANUP", "router"]
+
+logger = logging.getLogger(__name__)
+
+# What the session of /lab/yield-dependency/ logs when it is used after its cleanup.
+USED_AFTER_CLEANUP = "lab session used after its cleanup"
 
 # Routes for the comparison harness only: they answer like /send-message/, but
 # they are not part of the contract, so they stay out of the OpenAPI schema.
@@ -59,4 +68,51 @@ async def async_blocking(
     """Answer first, then block the event loop in an ``async def`` task."""
     writer: LogWriter = request.app.state.writer
     background_tasks.add_task(write_blocking, writer, message)
+    return Received()
+
+
+class Session:
+    """A database-session-like object that records use after its cleanup.
+
+    It goes on writing (a real session would raise or silently reconnect), but
+    logs ``USED_AFTER_CLEANUP`` each time, so that the misuse can be counted.
+    """
+
+    def __init__(self, writer: LogWriter) -> None:
+        self._writer = writer
+        self.closed = False
+
+    def write(self, message: str) -> None:
+        if self.closed:
+            logger.warning(USED_AFTER_CLEANUP)
+        self._writer.write(message)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The ``get_db`` dependency of FastAPI's docs (Dependencies with yield)."""
+    session = Session(request.app.state.writer)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@router.post("/lab/yield-dependency/")
+async def yield_dependency(
+    message: Message,
+    session: Annotated[Session, Depends(get_session)],
+    background_tasks: BackgroundTasks,
+) -> Received:
+    """Hand the dependency's session to a background task, as fastapi#2866 does.
+
+    From FastAPI 0.106 to 0.117 the exit code of a ``yield`` dependency ran
+    before the background tasks (0.106.0's release notes: "Using resources from
+    dependencies with yield in background tasks is no longer supported"), so
+    the task got a closed session; 0.118.0 moved it after the response again.
+    The session's log says which one the installed FastAPI does.
+    """
+    background_tasks.add_task(session.write, message)
     return Received()

@@ -14,6 +14,7 @@ from linelog import LogWriter
 
 from ._endpoints import baseline, healthz, send_message
 from ._handlers import http_error, invalid_message
+from ._lab import lab_routes
 
 __all__ = ["create_app"]
 
@@ -36,6 +37,7 @@ def create_app() -> Starlette:
             Route("/send-message/", send_message(writer), methods=["POST"]),
             Route("/baseline/", baseline, methods=["POST"]),
             Route("/healthz", healthz(writer), methods=["GET"]),
+            *lab_routes(writer),
         ],
         exception_handlers={HTTPException: http_error, InvalidMessage: invalid_message},
         lifespan=_lifespan,
