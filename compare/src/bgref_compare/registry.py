@@ -309,9 +309,8 @@ IMPLS: tuple[Impl, ...] = (
                 "tasks-one-raises",
                 "/lab/tasks-one-raises/",
                 "`BackgroundTasks` with two tasks: one that raises, then the write",
-                "Starlette docs, Background Tasks (“executed in order … if one of the "
-                "tasks raises an exception, the following tasks will not get the "
-                "opportunity to be executed”)",
+                "Starlette docs, Background Tasks (BackgroundTasks, several tasks run "
+                "in order); starlette discussion #1584 (a task that raises stops the rest)",
                 claims_contract=False,
                 loses={
                     TASK_ERROR: "the write, queued after a task that raises, never runs; "

@@ -10,7 +10,7 @@ Two tasks, so that the reader sees which setting buys what:
 
 - ``write_log``: Celery's default acknowledgement. The message is acknowledged
   just before the task runs, so a worker child killed mid-task loses it (Celery
-  docs, Tasks: "Note that the task may be executed ... acks_late").
+  docs, Tasks: acks_late, and the task_acks_late setting).
 - ``write_log_acks_late``: ``acks_late=True`` and ``reject_on_worker_lost=True``.
   The message is acknowledged after the task returns, and a child killed
   mid-task puts it back in the queue; one killed after the write but before the

@@ -82,8 +82,9 @@ def lab_routes(writer: LogWriter) -> list[BaseRoute]:
         """Two background tasks: one that raises, then the write."""
         message = parse_message(request.scope["query_string"])
         tasks = BackgroundTasks()
-        # Starlette runs a response's tasks in order; one that raises ends the
-        # run (Starlette docs, Background Tasks), so the write after it never runs.
+        # Starlette runs a response's tasks in order (Starlette docs, Background
+        # Tasks); one that raises ends the run (starlette discussion #1584), so
+        # the write after it never runs.
         tasks.add_task(_notify)
         tasks.add_task(writer.awrite, message)
         return JSONResponse(_RECEIVED, background=tasks)
