@@ -33,7 +33,7 @@ def _lab_impl(results: Results, variant: str) -> str:
     """The implementation whose pitfall lab has ``variant`` (the runs say which)."""
     return next(
         (r["impl"] for r in results["runs"] if r["variant"] == variant),
-        next((i.id for i in registry.IMPLS if variant in i.variants), ""),
+        next((i.id for i in registry.IMPLS if any(v.name == variant for v in i.variants)), ""),
     )
 
 
