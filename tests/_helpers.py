@@ -10,10 +10,8 @@ from urllib.parse import quote
 
 import httpx
 
-from bgref_compare import Stack, wait_until
+from bgref_compare import Stack, broker_idle, wait_until
 from linelog import read_messages
-
-from ._redis import broker_idle
 
 __all__ = [
     "BASELINE",
@@ -161,7 +159,9 @@ def nothing_written(stack: Stack, client: httpx.Client) -> Iterator[None]:
     yield
     after_sentinel = sentinel(stack, client)
     if broker is not None:
-        assert wait_until(lambda: broker_idle(broker), SETTLE_DEADLINE), "the broker never idled"
+        assert wait_until(lambda: broker_idle(broker, stack.impl), SETTLE_DEADLINE), (
+            "the broker never idled"
+        )
     extra = Counter(logged(stack)) - before
     assert extra == Counter([after_sentinel]), (
         f"written although nothing should have been: {sorted(extra - Counter([after_sentinel]))!r}"

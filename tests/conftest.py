@@ -33,8 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--impl",
         choices=IMPL_IDS,
-        default="fastapi",
-        help="implementation to test, from the registry (default: fastapi)",
+        default=IMPL_IDS[0],
+        help=f"implementation to test, from the registry (default: {IMPL_IDS[0]})",
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import platform
 import re
 import threading
 import time
@@ -15,17 +16,22 @@ import httpx
 import psutil
 import pytest
 
-from bgref_compare import Impl, ManagedProcess, Stack, wait_until
+from bgref_compare import (
+    Impl,
+    ManagedProcess,
+    RedisReplyError,
+    Stack,
+    broker_idle,
+    redis_call,
+    wait_until,
+)
 from linelog import read_messages
 
 from ._helpers import SEND, assert_json, message_query, output_tail, token
-from ._redis import PROCESSING_PREFIX, QUEUE, RedisReplyError, broker_idle, redis_call
 from ._stacks import STACKS, RedisDatabases
 
 __all__ = [
     "NO_ANSWER",
-    "PROCESSING_PREFIX",
-    "QUEUE",
     "Answer",
     "Burst",
     "Ledger",
@@ -377,7 +383,7 @@ def settle(
             return True
         if not acknowledged <= set(written(*files)):
             return False
-        return broker is None or broker_idle(broker)
+        return broker is None or broker_idle(broker, stack.impl)
 
     wait_until(done, timeout, interval=0.1)
     return Ledger.of(answers, written(*files))
@@ -475,22 +481,38 @@ def pool_children(worker: ManagedProcess) -> list[int]:
     return children
 
 
+# pselect6's number, by machine: Python 3.10's time.sleep waits in pselect6.
+_PSELECT6 = {"x86_64": "270", "aarch64": "72"}.get(platform.machine())
+
+
+def _in_time_sleep(pid: int) -> bool:
+    """Whether process ``pid`` is asleep in ``time.sleep``.
+
+    Python 3.11 and later sleep in clock_nanosleep (a nanosleep in
+    ``/proc/<pid>/wchan``). Python 3.10 sleeps in a pselect6 on no descriptors,
+    whose wchan is the same as an idle pool process's poll, so its system call
+    and first argument (0 descriptors) tell them apart.
+    """
+    try:
+        if "nanosleep" in Path(f"/proc/{pid}/wchan").read_text():
+            return True
+        call = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return False
+    return len(call) > 1 and call[0] == _PSELECT6 and call[1] == "0x0"
+
+
 def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> int:
     """A pool process that is mid-task; fail the test if none is seen within ``timeout``.
 
-    Mid-task means asleep in the simulated work (``time.sleep``), which Linux
-    shows as a nanosleep in ``/proc/<pid>/wchan``.
+    Mid-task means asleep in the simulated work (``time.sleep``).
     """
     children = pool_children(worker)
     busy: list[int] = []
 
     def sleeping() -> bool:
         for pid in children:
-            try:
-                wchan = Path(f"/proc/{pid}/wchan").read_text()
-            except OSError:
-                continue
-            if "nanosleep" in wchan:
+            if _in_time_sleep(pid):
                 busy.append(pid)
                 return True
         return False

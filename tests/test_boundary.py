@@ -23,10 +23,9 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from bgref_compare import Impl, RedisServer, Stack, wait_until
+from bgref_compare import Impl, RedisReplyError, RedisServer, Stack, redis_call, wait_until
 
 from ._helpers import http_client, logged, send, token, wait_for_messages
-from ._redis import RedisReplyError, redis_call
 from .faults_helpers import describe, require_broker
 
 pytestmark = pytest.mark.faults

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
+from ._rawredis import RedisReplyError, broker_idle, redis_call
 from ._redis import (
     RedisServer,
     RedisUnavailable,
@@ -51,15 +52,18 @@ __all__ = [
     "ManagedProcess",
     "Process",
     "Profile",
+    "RedisReplyError",
     "RedisServer",
     "RedisUnavailable",
     "Results",
     "Stack",
     "StackError",
     "Variant",
+    "broker_idle",
     "free_port",
     "get",
     "load_results",
+    "redis_call",
     "redis_server_binary",
     "redis_service",
     "require_redis",

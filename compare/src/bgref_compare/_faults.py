@@ -7,7 +7,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import threading
 import time
 from collections import Counter
@@ -15,7 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psutil
 
@@ -25,11 +23,12 @@ from ._faultmatrix import FaultRow, fault_row
 from ._loadgen import LoadSpec, Phase
 from ._polling import wait_until
 from ._profile import Profile
+from ._rawredis import broker_idle
 from ._results import Failure, Run
 from ._scenarios import Step
 from .registry import Impl
 
-__all__ = ["FaultSink", "applicable_faults", "broker_idle", "plan_fault_steps", "run_faults"]
+__all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
 
 SEND_PATH = "/send-message/"
 # Unacknowledged broker messages come back this many seconds after a worker died.
@@ -73,49 +72,6 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
         "graceful-stop",
     ]
     return [n for n in names if not wanted or n in wanted]
-
-
-# How many lists hold messages that a worker took but has not recorded yet.
-_PROCESSING = "return #redis.call('KEYS', 'bgref.processing:*')"
-
-
-def broker_idle(url: str) -> bool:
-    """Whether Celery's queue in Redis is empty and no message is held by a consumer."""
-    try:
-        # kombu's names for the default queue and for delivered, unacknowledged
-        # messages; and the app's lists of messages on their way there.
-        return (
-            _redis_int(url, "LLEN", "celery") == 0
-            and _redis_int(url, "HLEN", "unacked") == 0
-            and _redis_int(url, "EVAL", _PROCESSING, "0") == 0
-        )
-    except (OSError, ValueError):
-        return False
-
-
-def _redis_int(url: str, *command: str) -> int:
-    parts = urlsplit(url)
-    steps: list[tuple[str, ...]] = []
-    if parts.password is not None:
-        steps.append(("AUTH", parts.password))
-    if parts.path.strip("/"):
-        steps.append(("SELECT", parts.path.strip("/")))
-    steps.append(command)
-    with (
-        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), 2) as sock,
-        sock.makefile("rb") as stream,
-    ):
-        line = b""
-        for step in steps:
-            payload = [f"*{len(step)}\r\n".encode()]
-            payload += [f"${len(a.encode())}\r\n{a}\r\n".encode() for a in step]
-            sock.sendall(b"".join(payload))
-            line = stream.readline()
-            if not line or line.startswith(b"-"):
-                raise ValueError(f"redis answered {line!r}")
-        if not line.startswith(b":"):
-            raise ValueError(f"not an integer reply: {line!r}")
-        return int(line[1:])
 
 
 def _counts(paths: Sequence[Path], prefix: str) -> Counter[int]:
@@ -458,7 +414,7 @@ def _settle(
         quiet = QUIET_S if not unbounded or not all(alive) else None
         counts = _counts(paths, prefix)
         if all(counts.get(seq, 0) for seq in acked):
-            return url is None or broker_idle(url)
+            return url is None or broker_idle(url, running.impl)
         now, total = time.monotonic(), sum(counts.values())
         if total != last[0]:
             last[:] = [total, now]

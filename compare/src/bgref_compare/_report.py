@@ -443,7 +443,7 @@ def _pitfalls(results: Results) -> list[str]:
         rows.append(
             [
                 f"`{variant}`",
-                _describe("fastapi", variant),
+                _describe(owner, variant),
                 fmt(fig.ratio, 2),
                 fmt(fig.capacity),
                 ms(fig.latency(fig.below, "p50")),

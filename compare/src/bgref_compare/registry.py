@@ -146,6 +146,16 @@ class Impl:
     # The most messages one background job carries (the Celery web groups
     # messages into one task): what one job run twice can duplicate.
     messages_per_job: int = 1
+    # The Redis list the web pushes messages to and the workers consume; None
+    # without a broker.
+    broker_queue: str | None = None
+    # Redis commands that all answer 0 or an empty list once the broker holds no
+    # message that is queued, or taken by a worker and not yet acknowledged.
+    broker_backlog: tuple[tuple[str, ...], ...] = ()
+    # A list in which a consumer that died between taking a message and recording
+    # it would leave the message; None where a taken message is never outside the
+    # broker's own records (the test that strands one there does not apply).
+    orphan_list: str | None = None
     # "module:function" in the implementation's package that queues a raw job
     # straight into its broker's Redis, in the queue's own wire format, as any
     # local client could: push(redis_url, args, kwargs, *, task, encoding) -> the
@@ -432,6 +442,13 @@ IMPLS: tuple[Impl, ...] = (
         retries_writes=True,
         visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
         messages_per_job=32,
+        # kombu's queue, its record of messages delivered and not acknowledged, and
+        # the lists that bgref_celery's transport takes messages into
+        # (packages/celery/src/bgref_celery/_transport.py), here one of a consumer
+        # that no longer exists.
+        broker_queue="celery",
+        broker_backlog=(("LLEN", "celery"), ("HLEN", "unacked"), ("KEYS", "bgref.processing:*")),
+        orphan_list="bgref.processing:0123456789abcdef:celery",
         raw_push="bgref_celery._wire:push",
         variants=(
             Variant(

@@ -1,7 +1,7 @@
-"""Raw Redis for the tests: is the Celery broker idle, and one command at a time.
+"""A raw Redis client (RESP over a socket) and the broker-idle check, for tests and the harness.
 
-Plain RESP over a socket: the test environment of an implementation without a
-broker has no Redis client library.
+The contract suite runs in the environment of one implementation, which may have
+no Redis client library; the harness uses the same client, so that there is one.
 """
 
 from __future__ import annotations
@@ -11,24 +11,15 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PROCESSING_PREFIX", "QUEUE", "RedisReplyError", "broker_idle", "redis_call"]
+from .registry import Impl
 
-# The queue that the workers consume, as kombu names it in Redis, and the prefix
-# of the lists that a worker takes messages into before it records them.
-QUEUE = "celery"
-PROCESSING_PREFIX = "bgref.processing:"
+__all__ = ["RedisReplyError", "broker_idle", "redis_call"]
 
 
-def broker_idle(url: str) -> bool:
-    """Whether the Celery queue in Redis is empty and no message is held by a consumer."""
-    # kombu's names for the default queue and for messages delivered but not
-    # acknowledged; and the lists that messages pass through on their way there.
+def broker_idle(url: str, impl: Impl) -> bool:
+    """Whether the broker holds no unfinished message (the registry's ``broker_backlog``)."""
     try:
-        return (
-            redis_call(url, "LLEN", QUEUE) == 0
-            and redis_call(url, "HLEN", "unacked") == 0
-            and redis_call(url, "KEYS", f"{PROCESSING_PREFIX}*") == []
-        )
+        return all(redis_call(url, *command) in (0, []) for command in impl.broker_backlog)
     except (OSError, RedisReplyError):
         return False
 
