@@ -48,6 +48,7 @@ nox.options.sessions = [
     "writer",
     "contract",
     "oldest_python",
+    "wheels",
     "compare_smoke",
 ]
 
@@ -87,7 +88,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def writer(session: nox.Session) -> None:
     """Run the shared writer's tests with 100% branch coverage."""
-    _sync(session, "--package", "linelog", "--group", "test")
+    _sync(session, "--package", "bgref-linelog", "--group", "test")
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", "shared/tests", *session.posargs)
     session.run("coverage", "report", "--fail-under=100")
@@ -96,7 +97,7 @@ def writer(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench_writer(session: nox.Session) -> None:
     """Benchmark the writer against raw os.write, open-per-write and per-message fsync."""
-    _sync(session, "--package", "linelog")
+    _sync(session, "--package", "bgref-linelog")
     session.run("python", "shared/benchmarks/bench_writer.py", *session.posargs)
 
 
@@ -186,7 +187,7 @@ def _on_python(session: nox.Session, version: str, impls: list[str]) -> None:
             str(venv / "bin" / "python"), "-m", "pytest", *args, *session.posargs, external=True
         )
 
-    sync("--package", "linelog", "--group", "test")
+    sync("--package", "bgref-linelog", "--group", "test")
     run_pytest("shared/tests")
     for impl in impls:
         sync(*_contract_packages(impl))
@@ -207,6 +208,50 @@ def oldest_python(session: nox.Session) -> None:
     Skipped when that interpreter is not on this machine.
     """
     _on_python(session, SUPPORTED_PYTHONS[0], [OLDEST_PYTHON_IMPL])
+
+
+@nox.session
+def wheels(session: nox.Session) -> None:
+    """Install each implementation from this repository's wheels alone, then start it.
+
+    Our distributions come only from the wheels built here (every one is given
+    by its file, never resolved from an index); third-party packages at the
+    versions uv.lock pins. Guards the names against dependency confusion.
+    """
+    _sync(session, "--package", "bgref-compare", "--extra", "redis")
+    tmp = Path(session.create_tmp())
+    dist = tmp / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.run_install("uv", "build", "--all-packages", "--wheel", "-q", "--out-dir", str(dist))
+    pins = tmp / "pins.txt"
+    session.run_install(
+        "uv",
+        *("export", "--locked", "--all-packages", "--all-extras", "--no-emit-workspace"),
+        *("--no-hashes", "--no-header", "-q", "--output-file", str(pins)),
+    )
+    ours = {wheel.name.split("-")[0].replace("_", "-"): wheel for wheel in dist.glob("*.whl")}
+    # Each implementation with the libraries it may need: never another
+    # implementation, nor the harness.
+    apps = {impl.package for impl in registry.IMPLS} | {"bgref-compare"}
+    libraries = [str(wheel) for name, wheel in ours.items() if name not in apps]
+    for impl in registry.IMPLS:
+        venv = tmp / f"venv-{impl.id}"
+        session.run_install("uv", "venv", "-q", "--clear", str(venv))
+        python = venv / "bin" / "python"
+        session.run_install(
+            "uv",
+            *("pip", "install", "-q", "--python", str(python), "--constraints", str(pins)),
+            str(ours[impl.package]),
+            *libraries,
+        )
+        session.run(
+            "python",
+            "-m",
+            "bgref_compare",
+            "installed",
+            impl.id,
+            *("--python", str(python), "--wheels", str(dist)),
+        )
 
 
 @nox.session(default=False)

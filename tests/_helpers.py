@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 
 from bgref_compare import Stack, broker_idle, wait_until
-from linelog import read_messages
+from bgref_linelog import read_messages
 
 __all__ = [
     "BASELINE",

@@ -25,7 +25,7 @@ from bgref_compare import (
     redis_call,
     wait_until,
 )
-from linelog import read_messages
+from bgref_linelog import read_messages
 
 from ._helpers import SEND, assert_json, message_query, output_tail, token
 from ._stacks import STACKS, RedisDatabases

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bgref_compare import Stack
-from linelog import unescape
+from bgref_linelog import unescape
 
 from ._helpers import (
     RECEIVED,

@@ -38,9 +38,9 @@ def create_app() -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
+    from bgref_linelog import LogWriter
     from bgref_message import parse_message
     from bgref_starlette._tasks import write_message
-    from linelog import LogWriter
 
     received = {"message": "Message received"}
     writer = LogWriter()

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from linelog import LogHandler, LogWriter, read_messages
+from bgref_linelog import LogHandler, LogWriter, read_messages
 
 # About 40 bytes a line, like a short message; plain, as most messages are.
 MESSAGES = [f"message number {i:08d} hello world" for i in range(1000)]
@@ -116,7 +116,7 @@ def coroutine_group_commit(path: Path, messages: list[str], tasks: int = 1000) -
 # One formatter for every handler: the usual timestamp, level, logger and message.
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 HANDLERS: dict[str, tuple[str, Callable[[Path], logging.Handler]]] = {
-    "handler": ("linelog.LogHandler", lambda path: LogHandler(path)),
+    "handler": ("bgref_linelog.LogHandler", lambda path: LogHandler(path)),
     "filehandler": ("logging.FileHandler", lambda path: logging.FileHandler(path)),
     "watched": (
         "logging.handlers.WatchedFileHandler",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from linelog import LogWriter, read_messages
+from bgref_linelog import LogWriter, read_messages
 
 
 def _lines(path: Path) -> list[str]:

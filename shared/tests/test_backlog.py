@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from linelog._backlog import Backlog, may_pass
+from bgref_linelog._backlog import Backlog, may_pass
 
 PATH = "/var/log/app.log"
 
@@ -136,7 +136,7 @@ def test_one_warning_at_the_start_and_one_report_at_the_end_of_an_episode(
 ) -> None:
     file, clock = File(), Clock()
     backlog = _backlog(file, clock, seconds=10.0, lines=2)
-    with caplog.at_level(logging.WARNING, logger="linelog"):
+    with caplog.at_level(logging.WARNING, logger="bgref_linelog"):
         backlog.hold([b"a\n"], ERROR)
         backlog.hold([b"b\n"], ERROR)
         backlog.hold([b"c\n", b"d\n"])
@@ -161,7 +161,7 @@ def test_one_warning_at_the_start_and_one_report_at_the_end_of_an_episode(
 def test_an_episode_that_lost_nothing_says_so(caplog: pytest.LogCaptureFixture) -> None:
     file, clock = File(), Clock()
     backlog = _backlog(file, clock)
-    with caplog.at_level(logging.WARNING, logger="linelog"):
+    with caplog.at_level(logging.WARNING, logger="bgref_linelog"):
         backlog.hold([b"a\n", b"b\n"], ERROR)
         file.broken = False
         backlog.attempt()
@@ -175,7 +175,7 @@ def test_lines_held_only_to_keep_their_place_report_nothing(
     file, clock = File(), Clock()
     file.broken = False
     backlog = _backlog(file, clock)
-    with caplog.at_level(logging.DEBUG, logger="linelog"):
+    with caplog.at_level(logging.DEBUG, logger="bgref_linelog"):
         backlog.hold([b"a\n"])
         assert backlog.attempt() is None
         assert backlog.attempt() is None
@@ -191,7 +191,7 @@ def test_close_makes_a_last_try_and_reports_what_it_could_not_write(
     backlog.hold([b"a\n", b"b\n"], ERROR)
     clock.now += 0.5
     calls = file.calls
-    with caplog.at_level(logging.ERROR, logger="linelog"):
+    with caplog.at_level(logging.ERROR, logger="bgref_linelog"):
         assert backlog.close() == 2
     assert file.calls == calls + 1
     [report] = [record for record in caplog.records if record.levelno >= logging.ERROR]

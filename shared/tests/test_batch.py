@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 
-import linelog._writer
-from linelog import LogWriter, read_messages
+import bgref_linelog._writer
+from bgref_linelog import LogWriter, read_messages
 
 
 def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """Record every os.write the writer makes."""
     calls: list[bytes] = []
-    real = linelog._writer._os_write
+    real = bgref_linelog._writer._os_write
 
     def write(fd: int, data: bytes) -> int:
         calls.append(bytes(data))
         return real(fd, data)
 
-    monkeypatch.setattr(linelog._writer, "_os_write", write)
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", write)
     return calls
 
 
@@ -83,7 +83,7 @@ def test_a_failure_is_logged_with_path_and_count(
             await writer.awrite_soon("c")
             await asyncio.sleep(0)
 
-    with caplog.at_level(logging.ERROR, logger="linelog"):
+    with caplog.at_level(logging.ERROR, logger="bgref_linelog"):
         asyncio.run(main())
     [record] = caplog.records
     assert record.getMessage() == "2 queued lines were not written"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from _corpus import messages
 
-from linelog import LogWriter, read_messages
+from bgref_linelog import LogWriter, read_messages
 
 PROCESSES, THREADS, PER_THREAD = 8, 4, 1_000
 
@@ -21,7 +21,7 @@ _CHILD = textwrap.dedent(
     """
     import sys, threading
     from _corpus import messages
-    from linelog import LogWriter
+    from bgref_linelog import LogWriter
 
     process, threads, per_thread = map(int, sys.argv[1:4])
     writer = LogWriter()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-import linelog._writer
-from linelog import LogWriteError, LogWriter, read_messages
+import bgref_linelog._writer
+from bgref_linelog import LogWriteError, LogWriter, read_messages
 
 
 def test_error_type_and_message() -> None:
@@ -113,7 +113,7 @@ def test_full_disk_recovers(monkeypatch: pytest.MonkeyPatch, log_path: Path) -> 
 
     writer = LogWriter(log_path)
     writer.write("before")
-    monkeypatch.setattr(linelog._writer, "_os_write", write)
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", write)
     with pytest.raises(LogWriteError, match="No space left on device"):
         writer.write("lost")
     with pytest.raises(LogWriteError):
@@ -133,7 +133,7 @@ def test_short_writes_complete_the_line(monkeypatch: pytest.MonkeyPatch, log_pat
 
     writer = LogWriter(log_path)
     writer.write("opened")
-    monkeypatch.setattr(linelog._writer, "_os_write", write)
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", write)
     writer.write("a message written three bytes at a time")
     writer.close()
     writer.write("the slow path too")
@@ -158,7 +158,7 @@ def test_short_write_then_error(monkeypatch: pytest.MonkeyPatch, log_path: Path)
 
     writer = LogWriter(log_path)
     writer.write("opened")
-    monkeypatch.setattr(linelog._writer, "_os_write", write)
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", write)
     with pytest.raises(LogWriteError, match="No space left on device"):
         writer.write("torn by a full disk")
     writer.close()

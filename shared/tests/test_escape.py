@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linelog import escape, unescape
-from linelog._escape import UNSAFE_BYTES
+from bgref_linelog import escape, unescape
+from bgref_linelog._escape import UNSAFE_BYTES
 
 # Every code point, surrogates included: a Python str can hold them.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()))

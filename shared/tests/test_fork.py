@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-import linelog._writer
-from linelog import LogWriter, read_messages
+import bgref_linelog._writer
+from bgref_linelog import LogWriter, read_messages
 
 # Runs in a fresh interpreter: forking the test process, which has threads of
 # its own, would be unsafe (and warned about from Python 3.12 on).
 _PARENT = textwrap.dedent(
     """
     import os, sys, threading, time
-    from linelog import LogWriter
+    from bgref_linelog import LogWriter
 
     path, fsync = sys.argv[1], sys.argv[2] == "1"
     writer = LogWriter(path, fsync=fsync, reopen_check=0)
@@ -85,7 +85,7 @@ def test_after_fork_hook_resets_the_locks(log_path: Path) -> None:
     writer = LogWriter(log_path)
     writer.write("before")
     writer._open_lock.acquire()
-    linelog._writer._after_fork_in_child()
+    bgref_linelog._writer._after_fork_in_child()
     writer.write("after")
     writer.close()
     assert read_messages(log_path) == ["before", "after"]

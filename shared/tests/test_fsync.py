@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from _fsync import FsyncCounter
 
-from linelog import LogWriteError, LogWriter, read_messages
+from bgref_linelog import LogWriteError, LogWriter, read_messages
 
 
 def test_single_writer_syncs_every_write(fsync_counter: FsyncCounter, log_path: Path) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from _fsync import FsyncCounter
 
-import linelog._groupcommit
-from linelog._groupcommit import GroupCommit
+import bgref_linelog._groupcommit
+from bgref_linelog._groupcommit import GroupCommit
 
 
 def test_waiters_covered_by_a_failed_fsync_get_the_error(
@@ -178,7 +178,7 @@ def test_leader_interrupted_while_gathering_hands_over(log_path: Path) -> None:
 def test_leader_waits_for_the_writers_of_the_last_batch(
     monkeypatch: pytest.MonkeyPatch, log_path: Path
 ) -> None:
-    monkeypatch.setattr(linelog._groupcommit, "_MAX_GATHER", 30.0)
+    monkeypatch.setattr(bgref_linelog._groupcommit, "_MAX_GATHER", 30.0)
     group = GroupCommit()
     fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
     group.sync(fd, group.queue(b"x\n"))
@@ -342,7 +342,7 @@ def _held_leader(fsync_counter: FsyncCounter, log_path: Path) -> tuple[Writers, 
 def test_a_follower_interrupted_while_asleep_leaves_the_queue(
     monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
 ) -> None:
-    monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=False))
+    monkeypatch.setattr(bgref_linelog._groupcommit, "_new_lock", Victim(after_wake=False))
     writers, gate = _held_leader(fsync_counter, log_path)
     writers.start("victim").join(10)
     writers.start("follower")
@@ -357,7 +357,7 @@ def test_a_follower_interrupted_while_asleep_leaves_the_queue(
 def test_a_follower_woken_to_lead_and_interrupted_hands_the_lead_on(
     monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
 ) -> None:
-    monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=True))
+    monkeypatch.setattr(bgref_linelog._groupcommit, "_new_lock", Victim(after_wake=True))
     writers, gate = _held_leader(fsync_counter, log_path)
     for name in ("victim", "follower"):
         writers.start(name)
@@ -370,8 +370,8 @@ def test_a_follower_woken_to_lead_and_interrupted_hands_the_lead_on(
 def test_a_covered_follower_interrupted_on_waking_wakes_the_next(
     monkeypatch: pytest.MonkeyPatch, fsync_counter: FsyncCounter, log_path: Path
 ) -> None:
-    monkeypatch.setattr(linelog._groupcommit, "_MAX_GATHER", 30.0)
-    monkeypatch.setattr(linelog._groupcommit, "_new_lock", Victim(after_wake=True))
+    monkeypatch.setattr(bgref_linelog._groupcommit, "_MAX_GATHER", 30.0)
+    monkeypatch.setattr(bgref_linelog._groupcommit, "_new_lock", Victim(after_wake=True))
     group = GroupCommit()
     writers = Writers(group, _open(log_path))
     group.commit(writers.fd, b"opened\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from linelog import LogHandler, LogWriter, read_messages
+from bgref_linelog import LogHandler, LogWriter, read_messages
 
 FORMAT = "%(levelname)s %(name)s %(message)s"
 
@@ -172,7 +172,7 @@ def test_nonblocking_refuses_fsync(log_path: Path) -> None:
 
 def test_linelog_own_records_are_left_to_other_handlers(log_path: Path) -> None:
     handler = LogHandler(log_path)
-    handler.handle(logging.makeLogRecord({"name": "linelog", "msg": "cannot write"}))
+    handler.handle(logging.makeLogRecord({"name": "bgref_linelog", "msg": "cannot write"}))
     handler.handle(logging.makeLogRecord({"name": "app", "msg": "kept"}))
     handler.close()
     assert read_messages(log_path) == ["kept"]

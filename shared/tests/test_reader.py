@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from linelog import escape, read_messages
+from bgref_linelog import escape, read_messages
 
 
 def test_missing_file_has_no_messages(log_path: Path) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-import linelog._backlog
-import linelog._writer
-from linelog import LogWriteError, LogWriter, read_messages
-from linelog._writer import _write_held_by
+import bgref_linelog._backlog
+import bgref_linelog._writer
+from bgref_linelog import LogWriteError, LogWriter, read_messages
+from bgref_linelog._writer import _write_held_by
 
 DEADLINE = 30.0
 
@@ -95,8 +95,8 @@ def test_awrite_writes_the_held_lines_before_its_own(
 ) -> None:
     # The background retry must not win the race: after its first failed try it
     # sleeps until the held line would expire, so awrite finds the line held.
-    monkeypatch.setattr(linelog._backlog, "_FIRST_DELAY", 3600.0)
-    monkeypatch.setattr(linelog._backlog, "_MAX_DELAY", 3600.0)
+    monkeypatch.setattr(bgref_linelog._backlog, "_FIRST_DELAY", 3600.0)
+    monkeypatch.setattr(bgref_linelog._backlog, "_MAX_DELAY", 3600.0)
     with LogWriter(log_path, retry_seconds=600.0) as writer:
         unblock = _block(log_path)
         writer.write_soon("held")
@@ -120,7 +120,7 @@ def test_errors_that_cannot_pass_are_not_retried(
             await writer.awrite_soon("b")
             await asyncio.sleep(0)
 
-        with caplog.at_level(logging.ERROR, logger="linelog"):
+        with caplog.at_level(logging.ERROR, logger="bgref_linelog"):
             asyncio.run(main())
         assert caplog.records[-1].getMessage() == "1 queued lines were not written"
         assert writer.held == 0
@@ -155,7 +155,7 @@ def test_lines_beyond_the_bound_are_counted_and_reported_at_close(
 ) -> None:
     writer = LogWriter(log_path, retry_lines=2)
     _block(log_path)
-    with caplog.at_level(logging.WARNING, logger="linelog"):
+    with caplog.at_level(logging.WARNING, logger="bgref_linelog"):
         for message in "abc":
             writer.write_soon(message)
         assert (writer.held, writer.lost) == (2, 1)
@@ -231,7 +231,7 @@ def test_threads_keep_their_lines_and_order_through_an_outage(log_path: Path) ->
 
 def _failing_once(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
     """Make the writer's next os.write fail with ``code``, as a disk or a device would."""
-    real = linelog._writer._os_write
+    real = bgref_linelog._writer._os_write
     calls = [0]
 
     def write(fd: int, data: bytes) -> int:
@@ -240,7 +240,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
             raise OSError(code, os.strerror(code))
         return real(fd, data)
 
-    monkeypatch.setattr(linelog._writer, "_os_write", write)
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", write)
 
 
 def test_a_write_that_fails_whole_is_held(log_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,8 +265,8 @@ def test_a_write_error_that_cannot_pass_is_raised(
 
 
 def test_a_short_write_is_finished(log_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = linelog._writer._os_write
-    monkeypatch.setattr(linelog._writer, "_os_write", lambda fd, data: real(fd, data[:3]))
+    real = bgref_linelog._writer._os_write
+    monkeypatch.setattr(bgref_linelog._writer, "_os_write", lambda fd, data: real(fd, data[:3]))
     with LogWriter(log_path) as writer:
         writer.write_soon("written in pieces")
     assert read_messages(log_path) == ["written in pieces"]

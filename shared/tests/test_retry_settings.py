@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 
 def test_defaults_ride_out_a_few_seconds() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import linelog._writer
-from linelog import LogWriter, read_messages
+import bgref_linelog._writer
+from bgref_linelog import LogWriter, read_messages
 
 
 def _wait_for_check(writer: LogWriter) -> None:
@@ -124,7 +124,7 @@ def test_close_releases_a_retired_file(log_path: Path) -> None:
 def test_without_a_ticker_thread_every_write_checks(
     monkeypatch: pytest.MonkeyPatch, log_path: Path
 ) -> None:
-    monkeypatch.setattr(linelog._writer._TICKER, "schedule", lambda target, delay: False)
+    monkeypatch.setattr(bgref_linelog._writer._TICKER, "schedule", lambda target, delay: False)
     writer = LogWriter(log_path)
     writer.write("one")
     log_path.rename(log_path.with_suffix(".1"))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

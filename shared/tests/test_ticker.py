@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from linelog._ticker import Ticker
+from bgref_linelog._ticker import Ticker
 
 
 class Target:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from linelog import LogWriter, read_messages
+from bgref_linelog import LogWriter, read_messages
 
 
 def test_plain_messages_keep_the_tutorial_format(log_path: Path) -> None:

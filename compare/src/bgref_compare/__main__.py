@@ -68,6 +68,13 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     commands.add_parser("profiles", help="print the profiles as compare/README.md's table")
 
+    installed_cmd = commands.add_parser(
+        "installed", help="check one implementation installed from the wheels alone"
+    )
+    installed_cmd.add_argument("impl", choices=IMPL_IDS)
+    installed_cmd.add_argument("--python", type=Path, required=True, help="its environment's")
+    installed_cmd.add_argument("--wheels", type=Path, required=True, help="the wheels' folder")
+
     report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
     report_cmd.add_argument("results", type=Path, help="a results.json")
     report_cmd.add_argument("--out", type=Path, default=None, help="default: beside results.json")
@@ -82,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     args = parser.parse_args(argv)
-    chosen = [args.impl] if args.command == "serve" else getattr(args, "impl", [])
+    chosen = [args.impl] if args.command in ("serve", "installed") else getattr(args, "impl", [])
     if any(get(impl).needs_redis for impl in chosen):
         # Before anything starts: without a Redis the run would stop at the
         # first broker-backed stack, minutes in, with a traceback.
@@ -111,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         if results["failures"]:
             raise SystemExit(1)
+    elif args.command == "installed":
+        from ._installed import check_installed
+
+        print(check_installed(args.impl, args.python, args.wheels))
     elif args.command == "profiles":
         from ._profiletable import profile_table
 

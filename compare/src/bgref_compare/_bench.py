@@ -50,13 +50,20 @@ class CpuPlan:
 
 @dataclass
 class RunningStack:
-    """A started implementation: its processes, its private Redis, and its log file."""
+    """A started implementation: its stack (processes, log file) and its private Redis."""
 
-    impl: Impl
     stack: Stack
-    log_path: Path
     redis: RedisServer | None
-    env: dict[str, str]
+
+    @property
+    def impl(self) -> Impl:
+        """The implementation that runs."""
+        return self.stack.impl
+
+    @property
+    def log_path(self) -> Path:
+        """Where it writes."""
+        return self.stack.log_path
 
     def pids(self) -> list[int]:
         """Every process of the implementation that is running, the broker included."""
@@ -143,7 +150,7 @@ class Bench:
             )
             stack.start()
             resources.callback(stack.stop, self.stop_timeout)
-            yield RunningStack(impl, stack, log_path, redis, stack_env)
+            yield RunningStack(stack, redis)
 
     def _pin(self, pid: int) -> None:
         if self.cpus.servers is not None:

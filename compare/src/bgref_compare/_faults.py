@@ -75,7 +75,7 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
 
 
 def _counts(paths: Sequence[Path], prefix: str) -> Counter[int]:
-    from linelog import read_messages
+    from bgref_linelog import read_messages
 
     messages: list[str] = []
     for path in paths:

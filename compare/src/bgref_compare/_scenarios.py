@@ -189,7 +189,7 @@ def selfcheck(bench: Bench, profile: Profile) -> dict[str, Any]:
 
 def writer_cost(path: Path, count: int = 20_000) -> dict[str, float]:
     """Microseconds per ``write`` and per ``awrite`` of the shared writer, with no delay."""
-    from linelog import LogWriter
+    from bgref_linelog import LogWriter
 
     with LogWriter(path, fsync=False, delay_ms=0) as writer:
         started = time.perf_counter()

@@ -51,6 +51,7 @@ class Stack:
         port: int | None = None,
         cpus: frozenset[int] | None = None,
         ready_timeout: float = 60.0,
+        python: str = sys.executable,
     ) -> None:
         if impl.needs_redis and not redis_url:
             raise StackError(f"{impl.id} needs a Redis URL")
@@ -61,6 +62,9 @@ class Stack:
         self.log_path = log_path or workdir / "log.txt"
         self.cpus = cpus
         self.ready_timeout = ready_timeout
+        # The interpreter that runs the processes (``{python}``): this one, or
+        # that of an environment the implementation was installed into alone.
+        self.python = python
         self.env = {
             **os.environ,
             "LOG_PATH": str(self.log_path),
@@ -89,7 +93,7 @@ class Stack:
         old = self.processes.get(name)
         if old is not None:
             old.stop()
-        argv = [arg.format(python=sys.executable, port=self.port) for arg in spec.argv]
+        argv = [arg.format(python=self.python, port=self.port) for arg in spec.argv]
         output = self.workdir / f"{self.impl.id}-{name}.out"
         # In the stack's own folder: a relative path (LOG_PATH's default, say)
         # lands there, never in the caller's working directory.

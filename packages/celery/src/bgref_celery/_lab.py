@@ -24,14 +24,16 @@ apply to them; they have no retry, as in the docs.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from typing import Any
 
 from celery import Celery
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from bgref_message import RECEIVED
+
+from ._message import Message
 from ._settings import Settings
 from ._tasks import get_writer
-from ._validation import message_param
 
 __all__ = ["LAB_TASK", "LAB_TASK_ACKS_LATE", "STARTED", "lab_router", "register_lab_tasks"]
 
@@ -43,9 +45,6 @@ LAB_TASK_ACKS_LATE = "bgref_celery.lab.write_log_acks_late"
 # Logged (at INFO, which the worker shows) as each lab task starts, so that a
 # fault test can kill the worker child while it runs the task.
 STARTED = "lab task started"
-
-_RECEIVED = {"message": "Message received"}
-Message = Annotated[str, Depends(message_param)]
 
 
 def _write_log(message: str) -> None:
@@ -75,12 +74,12 @@ def lab_router(settings: Settings) -> APIRouter:
     def delay(message: Message) -> dict[str, str]:
         """Queue one task for the message (early acknowledgement); answer."""
         write_log.delay(message)
-        return _RECEIVED
+        return RECEIVED
 
     @router.post("/delay-acks-late/")
     def delay_acks_late(message: Message) -> dict[str, str]:
         """Queue one task for the message (late acknowledgement); answer."""
         write_log_acks_late.delay(message)
-        return _RECEIVED
+        return RECEIVED
 
     return router

@@ -23,7 +23,7 @@ from typing import Any
 
 import redis.exceptions
 
-from ._app import BATCH_TASK_NAME
+from ._celery import BATCH_TASK_NAME
 
 __all__ = ["BrokerUnavailable", "Publisher"]
 

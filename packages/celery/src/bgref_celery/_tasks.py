@@ -23,10 +23,10 @@ from celery.signals import (
 )
 from celery.utils.log import get_task_logger
 
+from bgref_linelog import LogWriter
 from bgref_message import InvalidMessage, check_message
-from linelog import LogWriter
 
-from ._app import BATCH_TASK_NAME, TASK_NAME
+from ._celery import BATCH_TASK_NAME, TASK_NAME
 from ._request import CheckedRequest
 
 __all__ = ["get_writer", "register_tasks"]

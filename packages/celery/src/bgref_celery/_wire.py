@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from ._app import TASK_NAME
+from ._celery import TASK_NAME
 
 __all__ = ["ENCODINGS", "QUEUE", "push"]
 

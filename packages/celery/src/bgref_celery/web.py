@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
-from ._app import make_celery, publisher_transport_options
+from bgref_message import RECEIVED
+
+from ._celery import make_celery, publisher_transport_options
 from ._lab import lab_router
+from ._message import Message
 from ._publisher import BrokerUnavailable, Publisher
 from ._settings import Settings
-from ._validation import message_param
 
 __all__ = ["create_app"]
-
-_RECEIVED = {"message": "Message received"}
-Message = Annotated[str, Depends(message_param)]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,13 +50,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await publisher.publish(message)
         except BrokerUnavailable as error:
             raise HTTPException(503, detail=str(error), headers={"Retry-After": "1"}) from None
-        return _RECEIVED
+        return RECEIVED
 
     @app.post("/baseline/")
     async def baseline(message: Message) -> dict[str, str]:
         """Validate and answer like /send-message/, queueing nothing."""
         del message
-        return _RECEIVED
+        return RECEIVED
 
     @app.get(
         "/healthz",

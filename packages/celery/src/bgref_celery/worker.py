@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ._app import make_celery
+from ._celery import make_celery
 from ._lab import register_lab_tasks
 from ._settings import Settings
 from ._tasks import register_tasks

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 from . import _lab, _routes
 

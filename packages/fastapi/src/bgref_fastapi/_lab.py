@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 from ._message import Message
 from ._models import Received

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 __all__ = ["Health", "Received", "unavailable"]
 

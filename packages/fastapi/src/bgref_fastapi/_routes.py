@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 from ._message import Message
 from ._models import Health, Received, unavailable

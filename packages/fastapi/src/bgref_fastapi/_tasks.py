@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from linelog import LogWriter
+from bgref_linelog import LogWriter
 
 __all__ = ["write_message"]
 

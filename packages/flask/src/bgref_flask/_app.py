@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import Flask, request
 
-from bgref_message import InvalidMessage, parse_message
-from linelog import LogWriter
+from bgref_linelog import LogWriter
+from bgref_message import RECEIVED, InvalidMessage, parse_message
 
 from ._errors import register_error_handlers
 from ._lab import lab
@@ -23,7 +23,6 @@ DEFAULT_QUEUE_SIZE = 1000
 # The key under which the pool and writer live in ``app.extensions``.
 _EXTENSION = "bgref_flask"
 
-_RECEIVED = {"message": "Message received"}
 _RETRY_AFTER = {"Retry-After": "1"}
 
 
@@ -64,7 +63,7 @@ def create_app() -> Flask:
             pool.submit(writer.write_soon, message)
         except (QueueFull, PoolClosed) as error:
             return {"detail": str(error)}, 503, _RETRY_AFTER
-        return _RECEIVED
+        return RECEIVED
 
     @app.post("/baseline/", provide_automatic_options=False)
     def baseline() -> Any:
@@ -73,7 +72,7 @@ def create_app() -> Flask:
             parse_message(request.query_string)
         except InvalidMessage as error:
             return {"detail": [error.error]}, 422
-        return _RECEIVED
+        return RECEIVED
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -18,12 +18,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from bgref_message import InvalidMessage, parse_message
-from linelog import LogWriter
+from bgref_linelog import LogWriter
+from bgref_message import RECEIVED, InvalidMessage, parse_message
 
 __all__ = ["lab"]
 
-_RECEIVED = {"message": "Message received"}
 
 # Routes for the comparison and the variant tests only: they answer like /send-message/.
 lab = Blueprint("bgref_flask_lab", __name__, url_prefix="/lab")
@@ -40,7 +39,7 @@ def _start(daemon: bool) -> Any:
     except InvalidMessage as error:
         return {"detail": [error.error]}, 422
     threading.Thread(target=_writer().write, args=(message,), daemon=daemon).start()
-    return _RECEIVED
+    return RECEIVED
 
 
 @lab.post("/thread-daemon/", provide_automatic_options=False)

@@ -9,8 +9,8 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
+from bgref_linelog import LogWriter
 from bgref_message import InvalidMessage
-from linelog import LogWriter
 
 from ._endpoints import baseline, healthz, send_message
 from ._handlers import http_error, invalid_message

@@ -8,14 +8,13 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bgref_message import parse_message
-from linelog import LogWriter
+from bgref_linelog import LogWriter
+from bgref_message import RECEIVED, parse_message
 
 from ._tasks import write_message
 
 __all__ = ["baseline", "healthz", "send_message"]
 
-_RECEIVED = {"message": "Message received"}
 
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]
 
@@ -29,7 +28,7 @@ def send_message(writer: LogWriter) -> Endpoint:
     async def send_message(request: Request) -> JSONResponse:
         """Acknowledge the message; it is written after the response is sent."""
         message = parse_message(request.scope["query_string"])
-        return JSONResponse(_RECEIVED, background=BackgroundTask(write_message, writer, message))
+        return JSONResponse(RECEIVED, background=BackgroundTask(write_message, writer, message))
 
     return send_message
 
@@ -37,7 +36,7 @@ def send_message(writer: LogWriter) -> Endpoint:
 async def baseline(request: Request) -> JSONResponse:
     """Validate and answer like ``send_message``, but schedule nothing."""
     parse_message(request.scope["query_string"])
-    return JSONResponse(_RECEIVED)
+    return JSONResponse(RECEIVED)
 
 
 def healthz(writer: LogWriter) -> Endpoint:

@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bgref_message import InvalidMessage, parse_message
-from linelog import LogWriter
+from bgref_linelog import LogWriter
+from bgref_message import RECEIVED, InvalidMessage, parse_message
 
 from ._handlers import http_error, invalid_message
 
@@ -28,7 +28,6 @@ __all__ = ["GC_INTERVAL", "lab_routes"]
 
 logger = logging.getLogger(__name__)
 
-_RECEIVED = {"message": "Message received"}
 # How often the create-task route's collector runs, in seconds.
 GC_INTERVAL = 0.010
 
@@ -64,14 +63,14 @@ def lab_routes(writer: LogWriter) -> list[BaseRoute]:
         # Fire and forget, as in fastapi#2086 and countless answers: the event
         # loop keeps only a weak reference to the task (asyncio docs, create_task).
         asyncio.create_task(writer.awrite(message))  # noqa: RUF006 - the pitfall itself
-        return JSONResponse(_RECEIVED)
+        return JSONResponse(RECEIVED)
 
     async def behind_middleware(request: Request) -> JSONResponse:
         """The implementation's endpoint, mounted behind a ``BaseHTTPMiddleware``."""
         message = parse_message(request.scope["query_string"])
         tasks = BackgroundTasks()
         tasks.add_task(writer.awrite, message)
-        return JSONResponse(_RECEIVED, background=tasks)
+        return JSONResponse(RECEIVED, background=tasks)
 
     async def passthrough(request: Request, call_next: RequestResponseEndpoint) -> Response:
         # The smallest BaseHTTPMiddleware (Starlette docs, Middleware): starlette#919,
@@ -87,7 +86,7 @@ def lab_routes(writer: LogWriter) -> list[BaseRoute]:
         # the write after it never runs.
         tasks.add_task(_notify)
         tasks.add_task(writer.awrite, message)
-        return JSONResponse(_RECEIVED, background=tasks)
+        return JSONResponse(RECEIVED, background=tasks)
 
     handlers = {HTTPException: http_error, InvalidMessage: invalid_message}
     middleware_app = Starlette(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["Backlog", "may_pass"]
 
-_logger = logging.getLogger("linelog")
+_logger = logging.getLogger("bgref_linelog")
 
 # Errors that go away without the program doing anything: the folder is
 # recreated, the directory in the way removed, space freed, the disk or the

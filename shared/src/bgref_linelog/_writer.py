@@ -27,7 +27,7 @@ from ._ticker import Ticker
 __all__ = ["LogWriter"]
 
 _os_write = os.write
-_logger = logging.getLogger("linelog")
+_logger = logging.getLogger("bgref_linelog")
 _NOT_PLAIN = b"\0"
 _FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
 
@@ -210,7 +210,7 @@ class LogWriter:
         The lines queued during one event-loop iteration are appended together, in
         one ``os.write``, when it ends; ``close`` writes any still queued. A failure
         that may pass holds the lines for a retry, as ``write_soon`` does; any
-        other is logged (logger ``linelog``, with the path and the number of
+        other is logged (logger ``bgref_linelog``, with the path and the number of
         lines), not raised. With ``fsync`` this is ``awrite``.
         """
         if self._fsync:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 
 from bgref_message import MAX_LENGTH, InvalidMessage, parse_message
 
-__all__ = ["message_param"]
+__all__ = ["Message"]
 
 
-async def message_param(
+async def strict_message(
     request: Request,
     message: Annotated[
         str,
@@ -28,3 +28,6 @@ async def message_param(
         return parse_message(request.scope["query_string"])
     except InvalidMessage as error:
         raise RequestValidationError([error.error]) from None
+
+
+Message = Annotated[str, Depends(strict_message)]

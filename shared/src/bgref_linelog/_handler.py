@@ -26,7 +26,7 @@ class LogHandler(logging.Handler):
     record; elsewhere records are written at once. A non-blocking handler
     cannot wait for an fsync, so it refuses a writer in fsync mode.
 
-    Records of the ``linelog`` logger itself (a failing log file) are left to
+    Records of the ``bgref_linelog`` logger itself (a failing log file) are left to
     the other handlers: written through this one, they could go to the very
     file that fails.
     """
@@ -63,7 +63,7 @@ class LogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Format ``record`` and write it as one line."""
-        if record.name == "linelog":
+        if record.name == "bgref_linelog":
             return
         try:
             message = self.format(record)
