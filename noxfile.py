@@ -219,7 +219,7 @@ def wheels(session: nox.Session) -> None:
     versions uv.lock pins. Guards the names against dependency confusion.
     """
     _sync(session, "--package", "bgref-compare", "--extra", "redis")
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).absolute()
     dist = tmp / "dist"
     shutil.rmtree(dist, ignore_errors=True)
     session.run_install("uv", "build", "--all-packages", "--wheel", "-q", "--out-dir", str(dist))

@@ -61,6 +61,9 @@ def check_installed(impl_id: str, python: Path, wheels: Path) -> str:
     implementation does not answer a message and write it.
     """
     impl = get(impl_id)
+    # Absolute, as the stack runs its processes in a folder of its own; not
+    # resolved, as a venv's python is a symlink to the interpreter it wraps.
+    python = python.absolute()
     origins = _origins(python)
     assert impl.package in origins, f"{impl.package} is not installed: {sorted(origins)}"
     folder = wheels.resolve().as_uri()
