@@ -23,9 +23,9 @@ import tempfile
 import time
 from typing import Any
 
-from bgref_compare._loadgen import LoadSpec, Phase, run_spec
-from bgref_compare._polling import wait_until
-from bgref_compare._ports import free_port
+from bgref_compare.loadgen._loadgen import LoadSpec, Phase, run_spec
+from bgref_compare.stack._polling import wait_until
+from bgref_compare.stack._ports import free_port
 
 VARIANTS = ("empty", "os-write", "awrite", "awrite-soon", "yield", "app-state", "closure")
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from bgref_compare._accounting import FAILED, account, classify, count_messages
+from bgref_compare.loadgen._accounting import FAILED, account, classify, count_messages
 
 
 def test_classify() -> None:

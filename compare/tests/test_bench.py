@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from bgref_compare._bench import CpuPlan
-from bgref_compare._memory import MemorySampler, tree_memory
+from bgref_compare.loadgen._bench import CpuPlan
+from bgref_compare.stack._memory import MemorySampler, tree_memory
 
 
 def test_cpu_plan_splits_generator_and_servers() -> None:

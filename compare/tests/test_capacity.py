@@ -7,7 +7,11 @@ from typing import Any
 
 from test_report import _results, _run
 
-from bgref_compare._capacity import (
+from bgref_compare._results import load_results
+from bgref_compare.loadgen._connection import BALANCED, ROUND_ROBIN
+from bgref_compare.registry import IMPLS, Impl, Process
+from bgref_compare.report._report import render_report
+from bgref_compare.scenarios._capacity import (
     GAP,
     falls_behind,
     keeps_up,
@@ -15,10 +19,6 @@ from bgref_compare._capacity import (
     theory,
     verdict,
 )
-from bgref_compare._connection import BALANCED, ROUND_ROBIN
-from bgref_compare._report import render_report
-from bgref_compare._results import load_results
-from bgref_compare.registry import IMPLS, Impl, Process
 
 _REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "reference-run" / "results.json"
 

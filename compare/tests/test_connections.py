@@ -11,15 +11,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from bgref_compare._connection import BALANCED, HOT, ROUND_ROBIN, ConnectionPool
-from bgref_compare._loadgen import LoadRunner, LoadSpec, Phase
-from bgref_compare._polling import wait_until
-from bgref_compare._trivial import TrivialProtocol
+from bgref_compare.loadgen._connection import BALANCED, HOT, ROUND_ROBIN, ConnectionPool
+from bgref_compare.loadgen._loadgen import LoadRunner, LoadSpec, Phase
+from bgref_compare.scenarios._trivial import TrivialProtocol
+from bgref_compare.stack._polling import wait_until
 
 # A worker process of a prefork server: it serves the listening socket it inherited.
 _CHILD = """
 import asyncio, socket, sys
-from bgref_compare._trivial import TrivialProtocol
+from bgref_compare.scenarios._trivial import TrivialProtocol
 sock = socket.socket(fileno=int(sys.argv[1]))
 async def main():
     server = await asyncio.get_running_loop().create_server(TrivialProtocol, sock=sock)

@@ -10,7 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bgref_compare._compare import assemble
-from bgref_compare._faultmatrix import (
+from bgref_compare.registry import get
+from bgref_compare.report._report import render_report
+from bgref_compare.scenarios._faultmatrix import (
     DOCS_END,
     DOCS_START,
     FaultRow,
@@ -18,11 +20,9 @@ from bgref_compare._faultmatrix import (
     matrix_lines,
     replace_marked,
 )
-from bgref_compare._faults import _Bystander, applicable_faults
-from bgref_compare._polling import wait_until
-from bgref_compare._report import render_report
-from bgref_compare._soak import memory_growth
-from bgref_compare.registry import get
+from bgref_compare.scenarios._faults import _Bystander, applicable_faults
+from bgref_compare.scenarios._soak import memory_growth
+from bgref_compare.stack._polling import wait_until
 
 
 def _row(impl: str, fault: str, lost: int = 0) -> FaultRow:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bgref_compare._http import HTTPParseError, RequestTemplate, ResponseParser, post_request
+from bgref_compare.loadgen._http import (
+    HTTPParseError,
+    RequestTemplate,
+    ResponseParser,
+    post_request,
+)
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: application/json\r\n\r\n{}"
 

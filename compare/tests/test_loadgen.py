@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 from typing import Any, cast
 
-from bgref_compare._loadgen import LoadRunner, LoadSpec, Phase
-from bgref_compare._trivial import TrivialProtocol
+from bgref_compare.loadgen._loadgen import LoadRunner, LoadSpec, Phase
+from bgref_compare.scenarios._trivial import TrivialProtocol
 
 _BODY = b'{"message": "Message received"}'
 

@@ -8,7 +8,7 @@ import pytest
 from bgref_compare.__main__ import main
 from bgref_compare._compare import SCENARIOS
 from bgref_compare._profile import PROFILES
-from bgref_compare._profiletable import estimate_seconds
+from bgref_compare.report._profiletable import estimate_seconds
 
 
 def test_the_default_profile_leaves_room_in_twelve_minutes() -> None:

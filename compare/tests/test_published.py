@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bgref_compare._charts import CHARTS
-from bgref_compare._faultmatrix import DOCS_END, DOCS_START
-from bgref_compare._published import MARKER, doc_files, render_marked, write_marked
-from bgref_compare._report import render_report
 from bgref_compare._results import Results, load_results
+from bgref_compare.report._charts import CHARTS
+from bgref_compare.report._published import MARKER, doc_files, render_marked, write_marked
+from bgref_compare.report._report import render_report
+from bgref_compare.scenarios._faultmatrix import DOCS_END, DOCS_START
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = ROOT / "docs" / "reference-run"

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 
 from bgref_compare import RedisServer
-from bgref_compare._redis import _answers_ping, masked
+from bgref_compare.stack._redis import _answers_ping, masked
 
 
 def test_the_private_redis_refuses_a_client_without_its_password(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from bgref_compare._compare import assemble
-from bgref_compare._findings import tutorial_claims
-from bgref_compare._report import render_report, write_report
 from bgref_compare._results import Run, load_results, write_results
+from bgref_compare.report._findings import tutorial_claims
+from bgref_compare.report._report import render_report, write_report
 
 
 def _pct(p50: float, p99: float) -> Any:

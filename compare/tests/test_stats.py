@@ -6,7 +6,13 @@ import math
 
 import pytest
 
-from bgref_compare._stats import CDF_QUANTILES, cdf_points, percentile, spread, summarize_ms
+from bgref_compare.loadgen._stats import (
+    CDF_QUANTILES,
+    cdf_points,
+    percentile,
+    spread,
+    summarize_ms,
+)
 
 
 def test_percentile_interpolates_like_numpy() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bgref_compare._tail import LogTail
+from bgref_compare.loadgen._tail import LogTail
 
 
 def test_lines_are_stamped_once_when_complete(tmp_path: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from bgref_compare._compare import assemble
-from bgref_compare._figures import Figures
-from bgref_compare._findings import approach_advice, tutorial_claims
 from bgref_compare._results import Results, Run
-from bgref_compare._verdicts import (
+from bgref_compare.report._figures import Figures
+from bgref_compare.report._findings import approach_advice, tutorial_claims
+from bgref_compare.report._verdicts import (
     advice_is_better,
     direct_call_blocks,
     overload,

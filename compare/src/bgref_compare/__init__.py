@@ -5,25 +5,25 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._polling import wait_until
-from ._ports import free_port
-from ._process import ManagedProcess
-from ._rawredis import RedisReplyError, broker_idle, redis_call
-from ._redis import (
+from .registry import IMPL_IDS, IMPLS, Impl, Process, Variant, get
+from .stack._polling import wait_until
+from .stack._ports import free_port
+from .stack._process import ManagedProcess
+from .stack._rawredis import RedisReplyError, broker_idle, redis_call
+from .stack._redis import (
     RedisServer,
     RedisUnavailable,
     redis_server_binary,
     redis_service,
     require_redis,
 )
-from ._stack import Stack, StackError
-from .registry import IMPL_IDS, IMPLS, Impl, Process, Variant, get
+from .stack._stack import Stack, StackError
 
 if TYPE_CHECKING:
     from ._compare import run_comparison
     from ._profile import PROFILES, Profile
-    from ._report import write_report
     from ._results import Results, load_results
+    from .report._report import write_report
 
 # The comparison's modules (psutil, the report) load on first use: every
 # load-generator process imports this package too, and should start fast.
@@ -31,7 +31,7 @@ _LAZY = {
     "run_comparison": "._compare",
     "PROFILES": "._profile",
     "Profile": "._profile",
-    "write_report": "._report",
+    "write_report": ".report._report",
     "Results": "._results",
     "load_results": "._results",
 }

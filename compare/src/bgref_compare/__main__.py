@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._compare import SCENARIOS
-from ._redis import RedisUnavailable, require_redis
-from ._serve import serve
 from .registry import IMPL_IDS, get
+from .stack._redis import RedisUnavailable, require_redis
+from .stack._serve import serve
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -119,22 +119,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         if results["failures"]:
             raise SystemExit(1)
     elif args.command == "installed":
-        from ._installed import check_installed
+        from .stack._installed import check_installed
 
         print(check_installed(args.impl, args.python, args.wheels))
     elif args.command == "profiles":
-        from ._profiletable import profile_table
+        from .report._profiletable import profile_table
 
         print("\n".join(profile_table(SCENARIOS)))
     elif args.command == "report":
-        from ._report import write_report
         from ._results import load_results
+        from .report._report import write_report
 
         results = load_results(args.results)
         out = args.out or args.results.parent
         print(write_report(results, out))
         if args.write_docs is not None:
-            from ._published import doc_files, write_marked
+            from .report._published import doc_files, write_marked
 
             for path in doc_files(args.write_docs):
                 if write_marked(path, results):

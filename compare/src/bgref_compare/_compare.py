@@ -14,18 +14,18 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._bench import Bench, CpuPlan
-from ._console import closing_lines, duration, print_summary, progress_bar
-from ._faultmatrix import FaultRow
-from ._faults import FaultSink, plan_fault_steps
-from ._meta import collect_meta
 from ._profile import SCENARIOS, Profile
-from ._published import doc_files, write_marked
-from ._report import write_report
 from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
-from ._scenarios import plan_steps, selfcheck
-from ._soak import plan_soak_steps
+from .loadgen._bench import Bench, CpuPlan
 from .registry import IMPL_IDS, get
+from .report._console import closing_lines, duration, print_summary, progress_bar
+from .report._meta import collect_meta
+from .report._published import doc_files, write_marked
+from .report._report import write_report
+from .scenarios._faultmatrix import FaultRow
+from .scenarios._faults import FaultSink, plan_fault_steps
+from .scenarios._scenarios import plan_steps, selfcheck
+from .scenarios._soak import plan_soak_steps
 
 __all__ = ["SCENARIOS", "assemble", "run_comparison"]
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bgref_compare._results import Run
+
 from ._figures import Figures, fmt, ms, pct
-from ._results import Run
 
 __all__ = [
     "ACCEPTED_SHARE",

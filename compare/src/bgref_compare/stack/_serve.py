@@ -8,9 +8,10 @@ import tempfile
 import threading
 from pathlib import Path
 
+from bgref_compare.registry import get
+
 from ._redis import masked, redis_service
 from ._stack import Stack
-from .registry import get
 
 __all__ = ["serve"]
 

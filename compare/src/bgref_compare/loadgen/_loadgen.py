@@ -1,6 +1,6 @@
 """The load generator: closed- and open-loop phases over keep-alive connections, in a process.
 
-It runs as ``python -m bgref_compare._loadgen``: a ``LoadSpec`` as JSON on stdin,
+It runs as ``python -m bgref_compare.loadgen._loadgen``: a ``LoadSpec`` as JSON on stdin,
 the phases' results as JSON on stdout. It pins itself to one CPU, uses uvloop
 when it is installed, and follows the log file to stamp every message's
 completion on the same clock as the send times.

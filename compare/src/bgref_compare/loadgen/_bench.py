@@ -13,11 +13,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bgref_compare.registry import Impl
+from bgref_compare.stack._memory import MemorySampler
+from bgref_compare.stack._redis import RedisServer
+from bgref_compare.stack._stack import Stack
+
 from ._loadgen import LoadSpec
-from ._memory import MemorySampler
-from ._redis import RedisServer
-from ._stack import Stack
-from .registry import Impl
 
 __all__ = ["Bench", "CpuPlan", "LoadGenError", "LoadOutcome", "RunningStack", "new_run_id"]
 
@@ -178,7 +179,7 @@ class Bench:
         with errors.open("ab") as err:
             try:
                 proc = subprocess.run(
-                    [sys.executable, "-m", "bgref_compare._loadgen"],
+                    [sys.executable, "-m", "bgref_compare.loadgen._loadgen"],
                     input=spec.to_json().encode(),
                     stdout=subprocess.PIPE,
                     stderr=err,

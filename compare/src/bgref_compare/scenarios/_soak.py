@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from ._bench import Bench, RunningStack, new_run_id
+from bgref_compare._profile import Profile
+from bgref_compare._results import Run
+from bgref_compare.loadgen._bench import Bench, RunningStack, new_run_id
+from bgref_compare.loadgen._loadgen import LoadSpec, Phase
+from bgref_compare.registry import Impl
+from bgref_compare.stack._memory import tree_memory
+
 from ._capacity import spread_policy
-from ._loadgen import LoadSpec, Phase
-from ._memory import tree_memory
-from ._profile import Profile
-from ._results import Run
 from ._scenarios import (
     DEFAULT_VARIANT,
     SEND_PATH,
@@ -20,7 +22,6 @@ from ._scenarios import (
     _with_memory,
     start_seconds,
 )
-from .registry import Impl
 
 __all__ = ["FLAT_WITHIN", "memory_growth", "plan_soak_steps", "soak"]
 

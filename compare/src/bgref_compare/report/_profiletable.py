@@ -10,13 +10,14 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ._bench import Bench, CpuPlan
+from bgref_compare._profile import PROFILES, SCENARIOS, Profile
+from bgref_compare.loadgen._bench import Bench, CpuPlan
+from bgref_compare.registry import IMPLS
+from bgref_compare.scenarios._faults import FaultSink, plan_fault_steps
+from bgref_compare.scenarios._scenarios import plan_steps
+from bgref_compare.scenarios._soak import plan_soak_steps
+
 from ._console import duration
-from ._faults import FaultSink, plan_fault_steps
-from ._profile import PROFILES, SCENARIOS, Profile
-from ._scenarios import plan_steps
-from ._soak import plan_soak_steps
-from .registry import IMPLS
 
 __all__ = ["estimate_seconds", "profile_table"]
 

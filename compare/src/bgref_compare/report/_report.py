@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, cast
 
-from . import registry
-from ._capacity import GAP, OVER, UNDER, declared_theory, describe_gap
+from bgref_compare import registry
+from bgref_compare._results import Results, Run, find_runs
+from bgref_compare.scenarios._capacity import GAP, OVER, UNDER, declared_theory, describe_gap
+from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
+
 from ._charts import CHARTS, draw_charts
-from ._faultmatrix import matrix_lines, rows_of
 from ._figures import Figures, fmt, ms, pct, ratio_target
 from ._findings import approach_advice, tutorial_claims
-from ._results import Results, Run, find_runs
 
 __all__ = ["render_report", "write_report"]
 

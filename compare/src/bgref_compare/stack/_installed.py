@@ -17,9 +17,10 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from bgref_compare.registry import get
+
 from ._redis import redis_service
 from ._stack import Stack
-from .registry import get
 
 __all__ = ["check_installed"]
 

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, cast
 
-from ._accounting import account
-from .registry import IMPL_IDS
+from bgref_compare.loadgen._accounting import account
+from bgref_compare.registry import IMPL_IDS
 
 __all__ = [
     "DOCS_END",

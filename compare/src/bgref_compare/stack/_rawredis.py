@@ -11,7 +11,7 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import unquote, urlsplit
 
-from .registry import Impl
+from bgref_compare.registry import Impl
 
 __all__ = ["RedisReplyError", "broker_idle", "redis_call"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ._results import Results, Run, find_runs
+from bgref_compare._results import Results, Run, find_runs
 
 __all__ = ["CHARTS", "draw_charts"]
 

@@ -10,10 +10,11 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from bgref_compare.registry import Impl
+
 from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
-from .registry import Impl
 
 __all__ = ["Stack", "StackError"]
 

@@ -7,10 +7,11 @@ was not measured in a run, the paragraph says so instead of guessing.
 
 from __future__ import annotations
 
-from . import registry
-from ._capacity import GAP, describe_gap
+from bgref_compare import registry
+from bgref_compare._results import Results
+from bgref_compare.scenarios._capacity import GAP, describe_gap
+
 from ._figures import Figures, fmt, ms, pct
-from ._results import Results
 from ._verdicts import (
     Verdict,
     advice_is_better,

@@ -17,16 +17,17 @@ from typing import Any
 
 import psutil
 
-from ._accounting import count_messages
-from ._bench import Bench, RunningStack, new_run_id
+from bgref_compare._profile import Profile
+from bgref_compare._results import Failure, Run
+from bgref_compare.loadgen._accounting import count_messages
+from bgref_compare.loadgen._bench import Bench, RunningStack, new_run_id
+from bgref_compare.loadgen._loadgen import LoadSpec, Phase
+from bgref_compare.registry import Impl
+from bgref_compare.stack._polling import wait_until
+from bgref_compare.stack._rawredis import broker_idle
+
 from ._faultmatrix import FaultRow, fault_row
-from ._loadgen import LoadSpec, Phase
-from ._polling import wait_until
-from ._profile import Profile
-from ._rawredis import broker_idle
-from ._results import Failure, Run
 from ._scenarios import Step
-from .registry import Impl
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._results import Results, find_runs
+from bgref_compare._results import Results, find_runs
 
 __all__ = [
     "ProgressBar",

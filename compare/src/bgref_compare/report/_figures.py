@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from . import registry
-from ._capacity import Theory, declared_theory
-from ._results import Results, Run, find_runs
+from bgref_compare import registry
+from bgref_compare._results import Results, Run, find_runs
+from bgref_compare.scenarios._capacity import Theory, declared_theory
 
 __all__ = ["Figures", "fmt", "ms", "pct", "ratio_target"]
 

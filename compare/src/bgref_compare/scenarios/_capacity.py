@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._connection import BALANCED, HOT, ROUND_ROBIN
-from .registry import Impl, get
+from bgref_compare.loadgen._connection import BALANCED, HOT, ROUND_ROBIN
+from bgref_compare.registry import Impl, get
 
 __all__ = [
     "GAP",

@@ -1,6 +1,6 @@
 """A trivial HTTP server answering every request with a fixed 200, to measure the load generator.
 
-It runs as ``python -m bgref_compare._trivial --port N [--cpu C]`` and does as
+It runs as ``python -m bgref_compare.scenarios._trivial --port N [--cpu C]`` and does as
 little as an HTTP/1.1 keep-alive server can: find the end of each request head
 and write a canned answer. Whatever rate the load generator reaches against it
 is a lower bound of the generator's own capacity.

@@ -11,8 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ._redis import redis_server_binary
-from .registry import IMPLS
+from bgref_compare.registry import IMPLS
+from bgref_compare.stack._redis import redis_server_binary
 
 __all__ = ["PACKAGES", "collect_meta"]
 
@@ -75,7 +75,7 @@ def _cpu_model() -> str | None:
 
 def _memory_gb() -> float | None:
     try:
-        from ._memory import total_memory
+        from bgref_compare.stack._memory import total_memory
 
         return round(total_memory() / 1024**3, 1)
     except (ImportError, OSError):

@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ._faultmatrix import matrix_lines, rows_of
+from bgref_compare._results import Results
+from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
+
 from ._figures import Figures, fmt, ms, ratio_target
-from ._results import Results
 from ._verdicts import overload
 
 __all__ = [

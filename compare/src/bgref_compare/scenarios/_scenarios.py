@@ -14,7 +14,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
-from ._bench import Bench, LoadOutcome, RunningStack, new_run_id
+from bgref_compare._profile import Profile
+from bgref_compare._results import Percentiles, Run
+from bgref_compare.loadgen._bench import Bench, LoadOutcome, RunningStack, new_run_id
+from bgref_compare.loadgen._loadgen import LoadSpec, Phase
+from bgref_compare.registry import Impl
+from bgref_compare.stack._polling import wait_until
+from bgref_compare.stack._ports import free_port
+from bgref_compare.stack._process import ManagedProcess
+
 from ._capacity import (
     OVER,
     UNDER,
@@ -25,13 +33,6 @@ from ._capacity import (
     theory,
     verdict,
 )
-from ._loadgen import LoadSpec, Phase
-from ._polling import wait_until
-from ._ports import free_port
-from ._process import ManagedProcess
-from ._profile import Profile
-from ._results import Percentiles, Run
-from .registry import Impl
 
 __all__ = [
     "DEFAULT_VARIANT",
@@ -151,7 +152,7 @@ def _with_memory(run: Run, outcome: LoadOutcome) -> Run:
 def selfcheck(bench: Bench, profile: Profile) -> dict[str, Any]:
     """Measure the load generator against a trivial server that answers a fixed 200."""
     port = free_port()
-    argv = [sys.executable, "-m", "bgref_compare._trivial", "--port", str(port)]
+    argv = [sys.executable, "-m", "bgref_compare.scenarios._trivial", "--port", str(port)]
     if bench.cpus.servers is not None:
         argv += ["--cpu", str(min(bench.cpus.servers))]
     env = dict(os.environ)

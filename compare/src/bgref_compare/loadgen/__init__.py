@@ -1,0 +1,97 @@
+"""The load generator and its client side: the generator's process (run as
+``python -m bgref_compare.loadgen._loadgen``), its HTTP/1.1 client, the accounting of
+every request against the log, and the bench that starts a stack and a generator run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._accounting import FAILED, Accounting, account, classify, count_messages
+    from ._bench import Bench, CpuPlan, LoadGenError, LoadOutcome, RunningStack, new_run_id
+    from ._connection import BALANCED, HOT, POLICIES, ROUND_ROBIN, Connection, ConnectionPool
+    from ._http import HTTPParseError, RequestTemplate, Response, ResponseParser, post_request
+    from ._loadgen import LoadSpec, Phase, run_spec
+    from ._owners import connection_owners
+    from ._stats import cdf_points, percentile, spread, summarize_ms
+    from ._tail import LogTail
+
+# Loaded on first use: ``python -m bgref_compare.loadgen._loadgen`` imports this package
+# first, and must find ``_loadgen`` not yet imported (else runpy warns) and start fast.
+_LAZY = {
+    "FAILED": "._accounting",
+    "Accounting": "._accounting",
+    "account": "._accounting",
+    "classify": "._accounting",
+    "count_messages": "._accounting",
+    "Bench": "._bench",
+    "CpuPlan": "._bench",
+    "LoadGenError": "._bench",
+    "LoadOutcome": "._bench",
+    "RunningStack": "._bench",
+    "new_run_id": "._bench",
+    "BALANCED": "._connection",
+    "HOT": "._connection",
+    "POLICIES": "._connection",
+    "ROUND_ROBIN": "._connection",
+    "Connection": "._connection",
+    "ConnectionPool": "._connection",
+    "HTTPParseError": "._http",
+    "RequestTemplate": "._http",
+    "Response": "._http",
+    "ResponseParser": "._http",
+    "post_request": "._http",
+    "LoadSpec": "._loadgen",
+    "Phase": "._loadgen",
+    "run_spec": "._loadgen",
+    "connection_owners": "._owners",
+    "cdf_points": "._stats",
+    "percentile": "._stats",
+    "spread": "._stats",
+    "summarize_ms": "._stats",
+    "LogTail": "._tail",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+__all__ = [
+    "BALANCED",
+    "FAILED",
+    "HOT",
+    "POLICIES",
+    "ROUND_ROBIN",
+    "Accounting",
+    "Bench",
+    "Connection",
+    "ConnectionPool",
+    "CpuPlan",
+    "HTTPParseError",
+    "LoadGenError",
+    "LoadOutcome",
+    "LoadSpec",
+    "LogTail",
+    "Phase",
+    "RequestTemplate",
+    "Response",
+    "ResponseParser",
+    "RunningStack",
+    "account",
+    "cdf_points",
+    "classify",
+    "connection_owners",
+    "count_messages",
+    "new_run_id",
+    "percentile",
+    "post_request",
+    "run_spec",
+    "spread",
+    "summarize_ms",
+]

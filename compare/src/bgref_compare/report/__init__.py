@@ -1,0 +1,131 @@
+"""The report, written from ``results.json`` alone: figures, verdicts, findings, charts, the
+fault matrix's markdown, the blocks of the docs between markers, and the console output.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._charts import CHARTS, draw_charts
+    from ._console import (
+        ProgressBar,
+        closing_lines,
+        duration,
+        print_summary,
+        progress_bar,
+        time_left,
+    )
+    from ._figures import Figures, fmt, ms, pct, ratio_target
+    from ._findings import approach_advice, tutorial_claims
+    from ._meta import PACKAGES, collect_meta
+    from ._profiletable import estimate_seconds, profile_table
+    from ._published import (
+        DOC_GLOBS,
+        MARKER,
+        doc_files,
+        render_block,
+        render_marked,
+        source_line,
+        write_marked,
+    )
+    from ._report import render_report, write_report
+    from ._verdicts import (
+        ACCEPTED_SHARE,
+        Verdict,
+        advice_is_better,
+        direct_call_blocks,
+        overload,
+        responds_first,
+        responsive,
+        responsive_claim,
+    )
+
+# Loaded on first use, like the rest of the comparison: matplotlib and the scenarios the
+# profile table plans load only when a report is written.
+_LAZY = {
+    "CHARTS": "._charts",
+    "draw_charts": "._charts",
+    "ProgressBar": "._console",
+    "closing_lines": "._console",
+    "duration": "._console",
+    "print_summary": "._console",
+    "progress_bar": "._console",
+    "time_left": "._console",
+    "Figures": "._figures",
+    "fmt": "._figures",
+    "ms": "._figures",
+    "pct": "._figures",
+    "ratio_target": "._figures",
+    "approach_advice": "._findings",
+    "tutorial_claims": "._findings",
+    "PACKAGES": "._meta",
+    "collect_meta": "._meta",
+    "estimate_seconds": "._profiletable",
+    "profile_table": "._profiletable",
+    "DOC_GLOBS": "._published",
+    "MARKER": "._published",
+    "doc_files": "._published",
+    "render_block": "._published",
+    "render_marked": "._published",
+    "source_line": "._published",
+    "write_marked": "._published",
+    "render_report": "._report",
+    "write_report": "._report",
+    "ACCEPTED_SHARE": "._verdicts",
+    "Verdict": "._verdicts",
+    "advice_is_better": "._verdicts",
+    "direct_call_blocks": "._verdicts",
+    "overload": "._verdicts",
+    "responds_first": "._verdicts",
+    "responsive": "._verdicts",
+    "responsive_claim": "._verdicts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+__all__ = [
+    "ACCEPTED_SHARE",
+    "CHARTS",
+    "DOC_GLOBS",
+    "MARKER",
+    "PACKAGES",
+    "Figures",
+    "ProgressBar",
+    "Verdict",
+    "advice_is_better",
+    "approach_advice",
+    "closing_lines",
+    "collect_meta",
+    "direct_call_blocks",
+    "doc_files",
+    "draw_charts",
+    "duration",
+    "estimate_seconds",
+    "fmt",
+    "ms",
+    "overload",
+    "pct",
+    "print_summary",
+    "profile_table",
+    "progress_bar",
+    "ratio_target",
+    "render_block",
+    "render_marked",
+    "render_report",
+    "responds_first",
+    "responsive",
+    "responsive_claim",
+    "source_line",
+    "time_left",
+    "tutorial_claims",
+    "write_marked",
+    "write_report",
+]

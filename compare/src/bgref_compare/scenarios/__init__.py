@@ -1,0 +1,148 @@
+"""The scenarios the comparison runs: throughput, slow work, scale-out, soak, faults, and
+the load generator's own check against a trivial server; each returns ``Run`` records.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._capacity import (
+        GAP,
+        KEEP_UP_S,
+        OVER,
+        UNDER,
+        Theory,
+        declared_theory,
+        describe_gap,
+        falls_behind,
+        keeps_up,
+        spread_policy,
+        theory,
+        verdict,
+    )
+    from ._faultmatrix import (
+        DOCS_END,
+        DOCS_START,
+        FAULTS,
+        FaultRow,
+        fault_row,
+        matrix_lines,
+        replace_marked,
+        rows_of,
+    )
+    from ._faults import FaultSink, applicable_faults, plan_fault_steps, run_faults
+    from ._scenarios import (
+        DEFAULT_VARIANT,
+        SEND_PATH,
+        Step,
+        hot_connections,
+        plan_steps,
+        scale_out,
+        selfcheck,
+        slow_work,
+        start_seconds,
+        throughput,
+        writer_cost,
+    )
+    from ._soak import FLAT_WITHIN, memory_growth, plan_soak_steps, soak
+    from ._trivial import ANSWER, TrivialProtocol
+
+# Loaded on first use: ``python -m bgref_compare.scenarios._trivial`` imports this package
+# first, and must find ``_trivial`` not yet imported (else runpy warns) and start fast.
+_LAZY = {
+    "GAP": "._capacity",
+    "KEEP_UP_S": "._capacity",
+    "OVER": "._capacity",
+    "UNDER": "._capacity",
+    "Theory": "._capacity",
+    "declared_theory": "._capacity",
+    "describe_gap": "._capacity",
+    "falls_behind": "._capacity",
+    "keeps_up": "._capacity",
+    "spread_policy": "._capacity",
+    "theory": "._capacity",
+    "verdict": "._capacity",
+    "DOCS_END": "._faultmatrix",
+    "DOCS_START": "._faultmatrix",
+    "FAULTS": "._faultmatrix",
+    "FaultRow": "._faultmatrix",
+    "fault_row": "._faultmatrix",
+    "matrix_lines": "._faultmatrix",
+    "replace_marked": "._faultmatrix",
+    "rows_of": "._faultmatrix",
+    "FaultSink": "._faults",
+    "applicable_faults": "._faults",
+    "plan_fault_steps": "._faults",
+    "run_faults": "._faults",
+    "DEFAULT_VARIANT": "._scenarios",
+    "SEND_PATH": "._scenarios",
+    "Step": "._scenarios",
+    "hot_connections": "._scenarios",
+    "plan_steps": "._scenarios",
+    "scale_out": "._scenarios",
+    "selfcheck": "._scenarios",
+    "slow_work": "._scenarios",
+    "start_seconds": "._scenarios",
+    "throughput": "._scenarios",
+    "writer_cost": "._scenarios",
+    "FLAT_WITHIN": "._soak",
+    "memory_growth": "._soak",
+    "plan_soak_steps": "._soak",
+    "soak": "._soak",
+    "ANSWER": "._trivial",
+    "TrivialProtocol": "._trivial",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module, __name__), name)
+
+
+__all__ = [
+    "ANSWER",
+    "DEFAULT_VARIANT",
+    "DOCS_END",
+    "DOCS_START",
+    "FAULTS",
+    "FLAT_WITHIN",
+    "GAP",
+    "KEEP_UP_S",
+    "OVER",
+    "SEND_PATH",
+    "UNDER",
+    "FaultRow",
+    "FaultSink",
+    "Step",
+    "Theory",
+    "TrivialProtocol",
+    "applicable_faults",
+    "declared_theory",
+    "describe_gap",
+    "falls_behind",
+    "fault_row",
+    "hot_connections",
+    "keeps_up",
+    "matrix_lines",
+    "memory_growth",
+    "plan_fault_steps",
+    "plan_soak_steps",
+    "plan_steps",
+    "replace_marked",
+    "rows_of",
+    "run_faults",
+    "scale_out",
+    "selfcheck",
+    "slow_work",
+    "soak",
+    "spread_policy",
+    "start_seconds",
+    "theory",
+    "throughput",
+    "verdict",
+    "writer_cost",
+]
