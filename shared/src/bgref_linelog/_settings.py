@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 __all__ = [
     "resolve_delay",
@@ -17,6 +19,8 @@ __all__ = [
 # cleaned; short enough that a server does not hold messages for minutes unseen.
 DEFAULT_RETRY_SECONDS = 10.0
 DEFAULT_RETRY_LINES = 10_000
+
+_T = TypeVar("_T", int, float)
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -46,12 +50,7 @@ def resolve_fsync(fsync: bool | None) -> bool:
 def resolve_delay(delay_ms: float | None) -> float:
     """Return the simulated delay in seconds: the argument, else ``LOG_DELAY_MS``, else 0."""
     if delay_ms is None:
-        raw = os.environ.get("LOG_DELAY_MS", "").strip() or "0"
-        try:
-            delay_ms = float(raw)
-        except ValueError:
-            message = f"LOG_DELAY_MS must be a number of milliseconds, not {raw!r}"
-            raise ValueError(message) from None
+        delay_ms = _from_env("LOG_DELAY_MS", float, "a number of milliseconds", 0.0)
     if not math.isfinite(delay_ms) or delay_ms < 0:
         raise ValueError(f"delay_ms must be a finite number >= 0, not {delay_ms!r}")
     return delay_ms / 1000.0
@@ -60,14 +59,9 @@ def resolve_delay(delay_ms: float | None) -> float:
 def resolve_retry_seconds(retry_seconds: float | None) -> float:
     """Return how long a line may wait for a retry: the argument, else ``LOG_RETRY_SECONDS``."""
     if retry_seconds is None:
-        raw = os.environ.get("LOG_RETRY_SECONDS", "").strip()
-        if not raw:
-            return DEFAULT_RETRY_SECONDS
-        try:
-            retry_seconds = float(raw)
-        except ValueError:
-            message = f"LOG_RETRY_SECONDS must be a number of seconds, not {raw!r}"
-            raise ValueError(message) from None
+        retry_seconds = _from_env(
+            "LOG_RETRY_SECONDS", float, "a number of seconds", DEFAULT_RETRY_SECONDS
+        )
     if not math.isfinite(retry_seconds) or retry_seconds < 0:
         raise ValueError(f"retry_seconds must be a finite number >= 0, not {retry_seconds!r}")
     return retry_seconds
@@ -76,14 +70,20 @@ def resolve_retry_seconds(retry_seconds: float | None) -> float:
 def resolve_retry_lines(retry_lines: int | None) -> int:
     """Return how many lines may wait for a retry: the argument, else ``LOG_RETRY_LINES``."""
     if retry_lines is None:
-        raw = os.environ.get("LOG_RETRY_LINES", "").strip()
-        if not raw:
-            return DEFAULT_RETRY_LINES
-        try:
-            retry_lines = int(raw)
-        except ValueError:
-            message = f"LOG_RETRY_LINES must be a whole number of lines, not {raw!r}"
-            raise ValueError(message) from None
+        retry_lines = _from_env(
+            "LOG_RETRY_LINES", int, "a whole number of lines", DEFAULT_RETRY_LINES
+        )
     if isinstance(retry_lines, bool) or not isinstance(retry_lines, int) or retry_lines < 0:
         raise ValueError(f"retry_lines must be a whole number >= 0, not {retry_lines!r}")
     return retry_lines
+
+
+def _from_env(name: str, parse: Callable[[str], _T], unit: str, default: _T) -> _T:
+    """``name``'s value parsed by ``parse``, or ``default`` when it is unset or blank."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be {unit}, not {raw!r}") from None
