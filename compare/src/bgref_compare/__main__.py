@@ -66,6 +66,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     compare_cmd.add_argument("--plain", action="store_true", help="no rich output")
 
+    cpu_cmd = commands.add_parser(
+        "cpu", help="each server process's CPU per request, send-message against baseline"
+    )
+    cpu_cmd.add_argument("impl", choices=IMPL_IDS)
+    cpu_cmd.add_argument("--seconds", type=float, default=8.0, help="per slice (default: 8)")
+    cpu_cmd.add_argument("--rounds", type=int, default=2, help="slices per path (default: 2)")
+
     commands.add_parser("profiles", help="print the profiles as compare/README.md's table")
 
     installed_cmd = commands.add_parser(
@@ -89,7 +96,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
 
     args = parser.parse_args(argv)
-    chosen = [args.impl] if args.command in ("serve", "installed") else getattr(args, "impl", [])
+    chosen = (
+        [args.impl] if args.command in ("serve", "installed", "cpu") else getattr(args, "impl", [])
+    )
     if any(get(impl).needs_redis for impl in chosen):
         # Before anything starts: without a Redis the run would stop at the
         # first broker-backed stack, minutes in, with a traceback.
@@ -122,6 +131,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         from .stack._installed import check_installed
 
         print(check_installed(args.impl, args.python, args.wheels))
+    elif args.command == "cpu":
+        from .scenarios._cpusplit import cpu_split, split_lines
+
+        impl = get(args.impl)
+        print(
+            "\n".join(split_lines(impl, cpu_split(impl, seconds=args.seconds, rounds=args.rounds)))
+        )
     elif args.command == "profiles":
         from .report._profiletable import profile_table
 
