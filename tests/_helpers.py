@@ -6,11 +6,11 @@ import contextlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from urllib.parse import quote
 
 import httpx
 
 from bgref_compare import Stack, broker_idle, wait_until
+from bgref_compare.faults import KEEPALIVE_EXPIRY, SEND_PATH, message_query
 from bgref_linelog import read_messages
 
 __all__ = [
@@ -34,7 +34,7 @@ __all__ = [
     "wait_for_messages",
 ]
 
-SEND = "/send-message/"
+SEND = SEND_PATH
 BASELINE = "/baseline/"
 RECEIVED = {"message": "Message received"}
 # The contract's bound: at idle, every acknowledged message is written within 2 s.
@@ -42,12 +42,6 @@ IDLE_DEADLINE = 2.0
 # A generous bound for waits that only order events (sentinels, slow stacks); a
 # healthy implementation meets it with a wide margin on a loaded 2-core machine.
 SETTLE_DEADLINE = 15.0
-
-
-# Servers close idle keep-alive connections (gunicorn after 2 s, uvicorn after 5 s);
-# a client that reuses one just as it closes gets a spurious ReadError. Expiring
-# them sooner on the client side avoids the race.
-KEEPALIVE_EXPIRY = 1.0
 
 
 def http_client(base_url: str) -> httpx.Client:
@@ -60,11 +54,6 @@ def http_client(base_url: str) -> httpx.Client:
 def token() -> str:
     """A unique marker that isolates one test's messages in a shared log."""
     return uuid.uuid4().hex
-
-
-def message_query(message: str) -> bytes:
-    """The query string ``message=...`` with every reserved byte percent-encoded (UTF-8)."""
-    return b"message=" + quote(message, safe="").encode("ascii")
 
 
 def request(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from bgref_compare import Impl, Stack
+from bgref_compare import Impl, Stack, redis_call
 
 __all__ = ["STACKS", "RedisDatabases", "StackFactory"]
 
@@ -37,33 +36,13 @@ class RedisDatabases:
         base = int(parts.path.strip("/") or 0)
         number = (base + self._next) % _REDIS_DATABASES
         self._next += 1
+        url = urlunsplit(parts._replace(path=f"/{number}"))
         if self.owned:
             # A reused database may still hold tasks that a killed worker left.
-            _flush_database(parts.port or 6379, number, parts.password)
-        return urlunsplit(parts._replace(path=f"/{number}"))
-
-
-def _flush_database(port: int, number: int, password: str | None) -> None:
-    # Plain RESP over a socket: the test environment need not have a Redis client.
-    commands = [("SELECT", str(number)), ("FLUSHDB",)]
-    if password is not None:
-        commands.insert(0, ("AUTH", unquote(password)))
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"".join(_resp(command) for command in commands))
-        reply = b""
-        while reply.count(b"\r\n") < len(commands):
-            chunk = sock.recv(64)
-            if not chunk:
-                break
-            reply += chunk
-    if reply != b"+OK\r\n" * len(commands):
-        raise RuntimeError(f"could not empty redis database {number}: {reply!r}")
-
-
-def _resp(command: tuple[str, ...]) -> bytes:
-    # A RESP array, not an inline command: a password may hold spaces.
-    parts = [arg.encode() for arg in command]
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+            reply = redis_call(url, "FLUSHDB")
+            if reply != "OK":
+                raise RuntimeError(f"could not empty redis database {number}: {reply!r}")
+        return url
 
 
 class StackFactory:

@@ -1,4 +1,4 @@
-"""Fixtures of the black-box contract suite: ``pytest tests --impl=ID`` (default ``fastapi``).
+"""Fixtures of the black-box contract suite: ``pytest tests --impl=ID``.
 
 The suite starts the implementation's real processes from the registry in
 ``bgref_compare`` and speaks HTTP to them; it never imports app code.
@@ -22,10 +22,10 @@ from bgref_compare import (
     require_redis,
 )
 
+from ._faults import shared_fault_stack
 from ._helpers import http_client, output_tail
 from ._openapi import OpenAPI
 from ._stacks import STACKS, RedisDatabases, StackFactory
-from .faults_helpers import shared_fault_stack
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -25,8 +25,8 @@ import pytest
 
 from bgref_compare import Impl, RedisReplyError, RedisServer, Stack, redis_call, wait_until
 
+from ._faults import describe, require_broker
 from ._helpers import http_client, logged, send, token, wait_for_messages
-from .faults_helpers import describe, require_broker
 
 pytestmark = pytest.mark.faults
 

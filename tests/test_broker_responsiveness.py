@@ -25,10 +25,11 @@ import psutil
 import pytest
 
 from bgref_compare import Impl, RedisServer, Stack, wait_until
+from bgref_compare.faults import NO_ANSWER
 
+from ._faults import describe, require_broker
 from ._helpers import BASELINE, SEND, message_query, token
 from ._stacks import STACKS, StackFactory
-from .faults_helpers import NO_ANSWER, describe, require_broker
 
 pytestmark = pytest.mark.faults
 

@@ -13,10 +13,10 @@ import trustme
 
 from bgref_compare import Impl, RedisServer, Stack, StackError, wait_until
 
+from ._faults import check_refusal, check_unhealthy, describe, require_broker
 from ._helpers import http_client, send, token, wait_for_messages
 from ._stacks import STACKS, StackFactory
 from ._tls import TlsProxy
-from .faults_helpers import check_refusal, check_unhealthy, describe, require_broker
 
 # How long the web process gets to say it is healthy, which it must never do
 # here, and then to serve at all.

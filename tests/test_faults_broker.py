@@ -8,26 +8,22 @@ from collections.abc import Iterator
 
 import pytest
 
-from bgref_compare import Impl, RedisServer, Stack, wait_until
-
-from ._helpers import http_client, send
-from ._stacks import STACKS, StackFactory
-from .faults_helpers import (
+from bgref_compare import Impl, RedisReplyError, RedisServer, Stack, redis_call, wait_until
+from bgref_compare.faults import (
     NO_ANSWER,
     WORKERS,
     Answer,
     Burst,
-    RedisReplyError,
     burst_messages,
-    check_refusal,
-    check_unhealthy,
-    describe,
+    fault_env,
     listening_addresses,
     redelivery_env,
-    redis_call,
-    require_broker,
     settle,
 )
+
+from ._faults import check_refusal, check_unhealthy, describe, require_broker
+from ._helpers import http_client, send
+from ._stacks import STACKS, StackFactory
 
 pytestmark = pytest.mark.faults
 
@@ -58,9 +54,7 @@ def broker_stack(
 ) -> Iterator[Stack]:
     """A stack on the module's broker: 20 ms of work, orphaned messages back in seconds."""
     factory = StackFactory(impl, tmp_path_factory, None)
-    env = {"LOG_DELAY_MS": "20", **redelivery_env(impl, 4)}
-    if impl.workers_env is not None:
-        env[impl.workers_env] = WORKERS
+    env = {**fault_env(impl), **redelivery_env(impl, 4)}
     try:
         yield factory(env, redis_url=broker.url)
     finally:
@@ -155,11 +149,11 @@ def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
     _recovered(stack)
     after = _all_acknowledged(stack, "broker-killed-after", AFTER)
     ledger = settle(stack, [*before, *during, *after], SETTLE)
-    ledger.record(request, "broker killed")
+    ledger.record(request.node.user_properties, "broker killed")
     request.node.user_properties.append(("queued_at_kill", queued))
     # Messages the worker held when Redis died come back: at-least-once, at
     # most the jobs its pool processes held.
-    ledger.check_consistent(max_duplicated=int(WORKERS) * impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job)
     ledger.check_nothing_lost()
 
 
@@ -177,7 +171,7 @@ def test_a_frozen_broker_gets_503s_then_recovers_and_loses_nothing(
     _recovered(stack)
     after = _all_acknowledged(stack, "broker-frozen-after", AFTER)
     ledger = settle(stack, [*before, *during, *after], SETTLE)
-    ledger.record(request, "broker frozen")
+    ledger.record(request.node.user_properties, "broker frozen")
     # A frozen Redis still takes bytes into its socket buffer: a publish that
     # timed out (a 503) may be carried out once it thaws. Only requests refused
     # after waiting on the broker are in doubt; one refused at once never is.
@@ -186,5 +180,5 @@ def test_a_frozen_broker_gets_503s_then_recovers_and_loses_nothing(
     # are never in doubt, and the check below holds them to "never written".
     assert len(waited) < len(during), f"every refusal waited on the broker ({ledger})"
     request.node.user_properties.append(("refused_written", len(ledger.unexpected)))
-    ledger.check_consistent(max_duplicated=int(WORKERS) * impl.messages_per_job, in_doubt=waited)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job, in_doubt=waited)
     ledger.check_nothing_lost()

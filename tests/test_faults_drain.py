@@ -9,10 +9,11 @@ import httpx
 import pytest
 
 from bgref_compare import Impl
+from bgref_compare.faults import written
 
+from ._faults import describe
 from ._helpers import send
 from ._stacks import StackFactory
-from .faults_helpers import describe, written
 
 pytestmark = pytest.mark.faults
 

@@ -9,18 +9,18 @@ from pathlib import Path
 import pytest
 
 from bgref_compare import Impl, Stack, wait_until
-
-from ._helpers import http_client, token
-from .faults_helpers import (
+from bgref_compare.faults import (
     Answer,
     Burst,
     Ledger,
     burst_messages,
-    describe,
     failures_naming,
     settle,
     written,
 )
+
+from ._faults import describe
+from ._helpers import http_client, token
 
 pytestmark = pytest.mark.faults
 
@@ -109,7 +109,7 @@ def test_an_unwritable_log_is_reported_and_survived(
         # the log holds everything it will.
         assert wait_until(lambda: {a.message for a in after} <= set(written(log)), NOTICED)
         ledger = Ledger.of(answers, written(log, kept))
-    ledger.record(request, f"unwritable log: {breakage}")
+    ledger.record(request.node.user_properties, f"unwritable log: {breakage}")
     reported = failures_naming(stack, log) - failures
     request.node.user_properties.append(("failures_logged", reported))
 

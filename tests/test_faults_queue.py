@@ -14,19 +14,11 @@ import psutil
 import pytest
 
 from bgref_compare import Impl, Stack, wait_until
+from bgref_compare.faults import Answer, Burst, Ledger, burst_messages, written
 
+from ._faults import check_refusal, check_unhealthy, describe
 from ._helpers import SEND, message_query
 from ._stacks import StackFactory
-from .faults_helpers import (
-    Answer,
-    Burst,
-    Ledger,
-    burst_messages,
-    check_refusal,
-    check_unhealthy,
-    describe,
-    written,
-)
 
 pytestmark = pytest.mark.faults
 
@@ -106,7 +98,7 @@ def test_a_full_queue_answers_503_and_writes_nothing_refused(
 
     _drained(stack)
     ledger = Ledger.of(answers, written(stack.log_path))
-    ledger.record(request, "queue full")
+    ledger.record(request.node.user_properties, "queue full")
     # One message running and one waiting per process; the first one is always taken.
     assert len(ledger.acknowledged) <= 2 * processes, f"more taken than the queues hold ({ledger})"
     ledger.check_answered(at_least=1)
@@ -128,7 +120,7 @@ def test_a_killed_web_worker_process_loses_at_most_its_queue(
     answers = burst.join()
     _drained(stack)
     ledger = Ledger.of(answers, written(stack.log_path))
-    ledger.record(request, "web worker process SIGKILL")
+    ledger.record(request.node.user_properties, "web worker process SIGKILL")
     # A busy machine can fill a queue before the kill: its 503s are the
     # contract's answer, and check_consistent holds them to "never written".
     ledger.check_answered(at_least=KILL_AFTER, before=killed_at, refusals=True)
@@ -154,7 +146,7 @@ def test_a_killed_gunicorn_master_alone_loses_nothing(
     _, alive = psutil.wait_procs(workers, timeout=EXIT_DEADLINE)
     assert not alive, f"worker processes outlived their master: {alive}\n{describe(stack)}"
     ledger = Ledger.of(answers, written(stack.log_path))
-    ledger.record(request, "web master SIGKILL")
+    ledger.record(request.node.user_properties, "web master SIGKILL")
     ledger.check_answered(at_least=KILL_AFTER, before=killed_at)
     ledger.check_consistent()
     ledger.check_nothing_lost()

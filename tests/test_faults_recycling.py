@@ -6,9 +6,10 @@ import psutil
 import pytest
 
 from bgref_compare import Impl
+from bgref_compare.faults import Burst, burst_messages, recycle_env, settle
 
+from ._faults import describe
 from ._stacks import StackFactory
-from .faults_helpers import Burst, burst_messages, describe, recycle_env, settle
 
 pytestmark = pytest.mark.faults
 
@@ -32,7 +33,7 @@ def test_recycled_web_workers_lose_nothing(
     answers = burst.start().join()
     last = {child.pid for child in web.children()}
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "worker recycling")
+    ledger.record(request.node.user_properties, "worker recycling")
     assert first, "no worker processes"
     assert first.isdisjoint(last), (
         f"not every process was recycled: {sorted(first)} then {sorted(last)}\n{describe(stack)}"

@@ -8,15 +8,9 @@ import time
 import pytest
 
 from bgref_compare import Impl, Stack
+from bgref_compare.faults import WORKERS, Burst, burst_messages, settle
 
-from .faults_helpers import (
-    WORKERS,
-    Burst,
-    burst_messages,
-    describe,
-    require_worker,
-    settle,
-)
+from ._faults import describe, require_worker
 
 pytestmark = pytest.mark.faults
 
@@ -50,7 +44,7 @@ def test_sigterm_to_the_web_server_loses_nothing_acknowledged(
     answers = burst.join()
     assert web.wait(EXIT_DEADLINE) is not None, f"still running after SIGTERM\n{describe(stack)}"
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "web SIGTERM")
+    ledger.record(request.node.user_properties, "web SIGTERM")
     ledger.check_answered(at_least=BURST // 4, before=signalled_at)
     ledger.check_consistent()
     ledger.check_nothing_lost()
@@ -73,13 +67,13 @@ def test_sigterm_to_the_worker_then_a_restart_loses_nothing(
     answers = burst.join()
     stack.start_process(name)
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "worker SIGTERM")
+    ledger.record(request.node.user_properties, "worker SIGTERM")
     # The broker holds the work while no worker runs: every request is taken.
     ledger.check_all_answered()
     # A task that finished during the warm shutdown can miss its late
     # acknowledgement and run again after the restart (celery issue 3802), so
     # only the jobs the worker held may be written twice.
-    ledger.check_consistent(max_duplicated=int(WORKERS) * impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job)
     ledger.check_nothing_lost()
 
 
@@ -96,7 +90,7 @@ def test_a_crash_of_the_web_server_loses_at_most_the_work_in_flight(
     stack["web"].signal(signal.SIGKILL, group=True)
     answers = burst.join()
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "web SIGKILL")
+    ledger.record(request.node.user_properties, "web SIGKILL")
     ledger.check_answered(at_least=CRASH_AFTER, before=killed_at)
     ledger.check_consistent()
     if impl.survives_web_crash:

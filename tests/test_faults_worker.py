@@ -7,21 +7,11 @@ import signal
 
 import pytest
 
-from bgref_compare import Impl, Stack, wait_until
+from bgref_compare import Impl, Stack, broker_idle, redis_call, wait_until
+from bgref_compare.faults import WORKERS, Burst, burst_messages, settle, written
 
+from ._faults import busy_pool_child, describe, require_worker
 from ._helpers import http_client, send
-from .faults_helpers import (
-    WORKERS,
-    Burst,
-    broker_idle,
-    burst_messages,
-    busy_pool_process,
-    describe,
-    redis_call,
-    require_worker,
-    settle,
-    written,
-)
 
 pytestmark = pytest.mark.faults
 
@@ -55,12 +45,12 @@ def test_a_killed_worker_loses_nothing_once_restarted(
     answers = burst.join()
     stack.start_process(name)
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "worker SIGKILL")
+    ledger.record(request.node.user_properties, "worker SIGKILL")
     # The broker holds the work while no worker runs: every request is taken.
     ledger.check_all_answered()
     # At-least-once: a job written but not yet acknowledged comes back, at most
     # every job that the dead worker's pool processes held.
-    ledger.check_consistent(max_duplicated=int(WORKERS) * impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job)
     # Everything the dead worker held comes back after the visibility timeout,
     # including a message it was taking from the queue at the instant it died.
     ledger.check_nothing_lost()
@@ -100,11 +90,11 @@ def test_a_killed_pool_process_loses_nothing(
     messages = burst_messages("sigkill-pool", BURST)
     burst = Burst(stack.base_url, messages).start()
     _busy(stack, messages)
-    pid = busy_pool_process(stack[name])
+    pid = busy_pool_child(stack[name])
     os.kill(pid, signal.SIGKILL)
     answers = burst.join()
     ledger = settle(stack, answers, SETTLE)
-    ledger.record(request, "pool process SIGKILL")
+    ledger.record(request.node.user_properties, "pool process SIGKILL")
     assert stack[name].running, f"the worker died with its pool process\n{describe(stack)}"
     ledger.check_all_answered()
     # The job that the killed process held runs again: at most one job's messages twice.

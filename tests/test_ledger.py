@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from .faults_helpers import NO_ANSWER, Answer, Ledger, burst_messages
+from bgref_compare.faults import NO_ANSWER, Answer, Ledger, burst_messages
 
 MESSAGES = burst_messages("ledger", 6)
 # Acknowledged, acknowledged, acknowledged, refused, no answer, acknowledged.

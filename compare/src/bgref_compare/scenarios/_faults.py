@@ -15,27 +15,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 from bgref_compare._profile import Profile
 from bgref_compare._results import Failure, Run
+from bgref_compare.faults import (
+    SEND_PATH,
+    busy_pool_process,
+    fault_env,
+    pool_children,
+    recycle_env,
+    wait_written,
+    written,
+)
 from bgref_compare.loadgen._accounting import count_messages
 from bgref_compare.loadgen._bench import Bench, RunningStack, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 from bgref_compare.stack._polling import wait_until
-from bgref_compare.stack._rawredis import broker_idle
 
 from ._faultmatrix import FaultRow, fault_row
 from ._scenarios import Step
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
 
-SEND_PATH = "/send-message/"
-# Unacknowledged broker messages come back this many seconds after a worker died.
-VISIBILITY_TIMEOUT_S = 3.0
-# Background workers where the approach has that knob: enough to keep up with a burst.
-WORKERS = 4
 # A graceful stop must end well inside the servers' 30 s grace period.
 EXIT_DEADLINE_S = 40.0
 # Without a retrying queue, the log is complete once it stopped growing this long.
@@ -76,14 +77,7 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
 
 
 def _counts(paths: Sequence[Path], prefix: str) -> Counter[int]:
-    from bgref_linelog import read_messages
-
-    messages: list[str] = []
-    for path in paths:
-        if path.is_file():
-            with contextlib.suppress(OSError):
-                messages.extend(read_messages(path))
-    return count_messages(messages, prefix)[0]
+    return count_messages(written(*paths), prefix)[0]
 
 
 def _lines(path: Path) -> int:
@@ -267,26 +261,13 @@ def _stop_worker(outage: float) -> Callable[[RunningStack], None]:
     return strike
 
 
-def _busy_child(pid: int, timeout: float = 2.0) -> int:
-    """A pool process asleep in the simulated work if one is seen in time, else any."""
-    children = [child.pid for child in psutil.Process(pid).children()]
+def _kill_pool_child(running: RunningStack) -> None:
+    # A pool process asleep in the simulated work if one is seen in time, else any.
+    worker = running.stack[_worker_name(running)]
+    children = pool_children(worker)
     if not children:
         raise RuntimeError("the worker runs no pool processes")
-    found: list[int] = []
-
-    def sleeping() -> bool:
-        for child in children:
-            with contextlib.suppress(OSError):
-                if "nanosleep" in Path(f"/proc/{child}/wchan").read_text():
-                    found.append(child)
-                    return True
-        return False
-
-    return found[0] if wait_until(sleeping, timeout, interval=0.002) else children[0]
-
-
-def _kill_pool_child(running: RunningStack) -> None:
-    os.kill(_busy_child(running.stack[_worker_name(running)].pid), signal.SIGKILL)
+    os.kill(busy_pool_process(worker, timeout=2.0) or children[0], signal.SIGKILL)
 
 
 def _broker(running: RunningStack) -> Any:
@@ -391,39 +372,19 @@ def _settle(
     prefix: str,
     timeout: float,
 ) -> Counter[int]:
-    """Wait until the acknowledged work is written and the broker idle; return the log's counts.
+    """Wait until the acknowledged work is written and the broker idle; return the logs' counts.
 
-    The wait ends early once no process is left to do the work (a crashed
-    in-process server). With a broker it lasts until every message was handed
-    out and acknowledged, so that one coming back after a crash is counted as
-    the duplicate it is.
+    The logs are the stack's and ``paths``. Without a retrying queue (or with
+    a process of it dead) a failed write is gone for good: once the log has
+    stopped growing for ``QUIET_S``, it holds everything it will. linelog's
+    retry (``holds_writes``) writes held lines within a backoff step (0.25 s)
+    of the path coming back, which happened before this wait.
     """
-    acked = [seq for seq, status in enumerate(statuses) if status == 200]
-    url = running.redis.url if running.redis is not None else None
-    last = [-1, time.monotonic()]
-
-    def done() -> bool:
-        alive = [proc.running for proc in running.stack.processes.values()]
-        if not any(alive):
-            return True
-        # Without a retrying queue (or with a process of it dead) a failed write is
-        # gone for good: once the log has stopped growing for a while, it holds
-        # everything it will.
-        # linelog's retry (holds_writes) writes held lines within a backoff
-        # step (0.25 s) of the path coming back, which happened before this wait.
-        unbounded = running.impl.retries_writes and not running.impl.holds_writes
-        quiet = QUIET_S if not unbounded or not all(alive) else None
-        counts = _counts(paths, prefix)
-        if all(counts.get(seq, 0) for seq in acked):
-            return url is None or broker_idle(url, running.impl)
-        now, total = time.monotonic(), sum(counts.values())
-        if total != last[0]:
-            last[:] = [total, now]
-            return False
-        return quiet is not None and now - last[1] >= quiet
-
-    wait_until(done, timeout, interval=0.2)
-    return _counts(paths, prefix)
+    acked = {f"{prefix}{seq}" for seq, status in enumerate(statuses) if status == 200}
+    messages = wait_written(
+        running.stack, acked, timeout, paths=paths, quiet=QUIET_S, interval=0.2
+    )
+    return count_messages(messages, prefix)[0]
 
 
 def _strike_once(
@@ -452,7 +413,8 @@ def _strike_once(
         bystander_ms = bystander.stop() if bystander is not None else None
         statuses, elapsed = burst.join()
     fault.after(running)
-    paths = [running.log_path, *fault.logs(running)]
+    # Besides the stack's own log.
+    paths = fault.logs(running)
     counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
     meant = _STOPS.get(name, ())
     exited = [
@@ -476,26 +438,17 @@ def _strike_once(
     return row
 
 
-def _fault_env(impl: Impl) -> dict[str, str]:
-    env = {}
-    if impl.visibility_timeout_env:
-        env[impl.visibility_timeout_env] = f"{VISIBILITY_TIMEOUT_S:g}"
-    if impl.holds_writes:
-        env["LOG_RETRY_SECONDS"] = f"{RETRY_BOUND_S:g}"
-    return env
-
-
 @contextlib.contextmanager
 def _fault_stack(
     bench: Bench, profile: Profile, impl: Impl, env: dict[str, str] | None = None
 ) -> Iterator[RunningStack]:
     # Always a private, durable Redis: the broker faults kill it and must find the
     # queue still there; REDIS_URL's server is not ours to kill.
+    own = fault_env(impl, delay_ms=profile.fault_delay_ms, retry_bound_s=RETRY_BOUND_S)
     with bench.stack(
         impl,
         delay_ms=profile.fault_delay_ms,
-        workers=WORKERS if impl.workers_env else None,
-        env={**_fault_env(impl), **(env or {})},
+        env={**own, **(env or {})},
         private_redis=True,
         durable_redis=True,
     ) as running:
@@ -507,8 +460,8 @@ def run_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> N
     faults = _faults(profile)
     names = applicable_faults(impl, profile.fault_names)
     shared = [n for n in names if n != "recycling"]
-    if "recycling" in names and impl.recycle_env:
-        recycle = {k: v.format(n=RECYCLE_AFTER) for k, v in impl.recycle_env.items()}
+    recycle = recycle_env(impl, RECYCLE_AFTER)
+    if "recycling" in names and recycle is not None:
         _guarded(sink, impl, "recycling", lambda: _recycling(bench, profile, impl, recycle))
     if not shared:
         return

@@ -7,7 +7,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from urllib.parse import quote, urlsplit
 from ._polling import wait_until
 from ._ports import free_port
 from ._process import ManagedProcess
+from ._rawredis import RedisReplyError, redis_call
 
 __all__ = [
     "RedisServer",
@@ -117,23 +117,10 @@ def _private_config(path: Path, password: str) -> str:
     return str(path)
 
 
-def _answers_ping(port: int, password: str | None) -> bool:
-    request = b"PING\r\n"
-    if password is not None:
-        # A RESP array, not an inline command: the password may hold spaces.
-        secret = password.encode()
-        request = b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n" % (len(secret), secret) + request
+def _answers_ping(url: str) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(request)
-            answer = b""
-            while answer.count(b"\r\n") < (1 if password is None else 2):
-                chunk = sock.recv(64)
-                if not chunk:
-                    break
-                answer += chunk
-            return answer.endswith(b"+PONG\r\n")
-    except OSError:
+        return redis_call(url, "PING", timeout=0.5) == "PONG"
+    except (OSError, RedisReplyError):
         return False
 
 
@@ -188,9 +175,7 @@ class RedisServer:
     def start(self, timeout: float = 10.0) -> None:
         """Start the server and wait until it answers PING."""
         self.process.start()
-        if not wait_until(
-            lambda: _answers_ping(self.port, self.password) or not self.process.running, timeout
-        ):
+        if not wait_until(lambda: _answers_ping(self.url) or not self.process.running, timeout):
             self.stop()
             raise RuntimeError(f"redis-server did not start:\n{self.process.output()}")
         if not self.process.running:
