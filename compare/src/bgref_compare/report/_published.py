@@ -154,7 +154,7 @@ _BLOCKS: dict[str, Callable[[Results, str], list[str]]] = {
 
 
 def render_block(results: Results, name: str) -> str:
-    """The body of the block ``name`` (``fault-matrix``, ``figures:flask``) from ``results``."""
+    """The body of the block ``name`` (``fault-matrix``, ``figures:IMPL``) from ``results``."""
     kind, _, arg = name.partition(":")
     render = _BLOCKS.get(kind)
     if render is None:

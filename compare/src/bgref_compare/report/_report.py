@@ -672,8 +672,8 @@ def _method(results: Results) -> list[str]:
         "back with `bgref_linelog.read_messages` and every acknowledged message must be there "
         "exactly once (`lost`, `duplicated`); a rejected or baseline message in the log would "
         "count as `unexpected`.",
-        "- **Memory**: RSS summed over each implementation's process tree (Redis included for "
-        "`celery`), sampled every 100 ms; PSS, which splits pages shared after a fork, is in "
+        "- **Memory**: RSS summed over each implementation's process tree (its Redis "
+        "included), sampled every 100 ms; PSS, which splits pages shared after a fork, is in "
         "`results.json` as `peak_pss_mb`.",
         f"- **Parameters**: `{_params(meta.get('params', {}))}`.",
         "",
