@@ -12,6 +12,19 @@ from .stack._redis import RedisUnavailable, require_redis
 from .stack._serve import serve
 
 
+def _write_docs_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """``--write-docs [PATH]``: PATH, ``.`` when given bare, None when absent."""
+    parser.add_argument(
+        "--write-docs",
+        nargs="?",
+        type=Path,
+        const=Path("."),
+        default=None,
+        metavar="PATH",
+        help=text,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="bgref", description=__doc__)
@@ -53,14 +66,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="where results.json, report.md and the charts go (default: compare/results)",
     )
     compare_cmd.add_argument("--keep", action="store_true", help="keep the work directory")
-    compare_cmd.add_argument(
-        "--write-docs",
-        nargs="?",
-        type=Path,
-        const=Path("."),
-        default=None,
-        metavar="PATH",
-        help="also render the marked figures (the fault matrix, each package's figures) in "
+    _write_docs_option(
+        compare_cmd,
+        "also render the marked figures (the fault matrix, each package's figures) in "
         "the docs under PATH, or in the file PATH (default: the docs of the repository in "
         "the current directory); for the published reference run, so it runs the full profile",
     )
@@ -85,14 +93,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     report_cmd = commands.add_parser("report", help="write report.md and charts from results.json")
     report_cmd.add_argument("results", type=Path, help="a results.json")
     report_cmd.add_argument("--out", type=Path, default=None, help="default: beside results.json")
-    report_cmd.add_argument(
-        "--write-docs",
-        nargs="?",
-        type=Path,
-        const=Path("."),
-        default=None,
-        metavar="PATH",
-        help="also render the marked figures in the docs under PATH (default: .) from it",
+    _write_docs_option(
+        report_cmd, "also render the marked figures in the docs under PATH (default: .) from it"
     )
 
     args = parser.parse_args(argv)
