@@ -189,6 +189,9 @@ class Impl:
     # The idiomatic and the pitfall versions of the approach, served by the same
     # package beside the contract's routes (see Variant).
     variants: tuple[Variant, ...] = ()
+    # How the work is done after the response, in a few words: the README's table
+    # of the approaches (its ``implementations`` block) is rendered from it.
+    summary: str = ""
     # How the work is done (see ``Model``).
     model: Model = "event-loop"
     # Why the approach costs what it costs, a sentence or two for the report; the
@@ -223,6 +226,7 @@ class Impl:
 IMPLS: tuple[Impl, ...] = (
     Impl(
         id="fastapi",
+        summary="FastAPI `BackgroundTasks.add_task`, uvicorn",
         model="event-loop",
         mechanism=(
             "After the response, Starlette runs the task in the same ASGI call, on the event "
@@ -286,6 +290,7 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="starlette",
+        summary="a Starlette response with `background=BackgroundTask(...)`, uvicorn",
         model="event-loop",
         mechanism=(
             "The same mechanism as FastAPI without FastAPI's dependency injection and "
@@ -343,6 +348,7 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="flask",
+        summary="Flask, a bounded thread pool with a bounded queue, gunicorn (gthread)",
         model="thread-pool",
         mechanism=(
             "The request thread only puts the message on a bounded queue; a pool thread "
@@ -402,6 +408,7 @@ IMPLS: tuple[Impl, ...] = (
     ),
     Impl(
         id="celery",
+        summary="FastAPI front that enqueues; Celery workers on Redis do the work",
         model="worker-queue",
         mechanism=(
             "Each send-message publishes a Celery message to Redis (a network round trip and "

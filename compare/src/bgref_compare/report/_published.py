@@ -7,8 +7,10 @@ tests re-render every marked block (and the published ``report.md``) and fail
 on any difference, so a block cannot drift from its data.
 
 Blocks: ``fault-matrix`` (the fault matrix, in ``docs/failure-semantics.md``),
-``figures:IMPL`` (one implementation's headline figures, for its README) and
-``run`` (the machine, the run and its targets, in ``docs/reference-run/README.md``).
+``figures:IMPL`` (one implementation's headline figures, for its README),
+``run`` (the machine, the run and its targets, in ``docs/reference-run/README.md``),
+and two from the code rather than the run: ``profiles`` (``compare/README.md``)
+and ``implementations`` (the registry's entries, in ``README.md``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from bgref_compare import registry
 from bgref_compare._results import Results
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
 
@@ -145,11 +148,24 @@ def _profiles(results: Results, arg: str) -> list[str]:
     return profile_table()
 
 
+def _implementations(results: Results, arg: str) -> list[str]:
+    # From the registry, not the results: the README's table of the approaches.
+    return [
+        "| id | package | how the work is done after the response |",
+        "| --- | --- | --- |",
+        *(
+            f"| `{impl.id}` | [`{impl.path}`]({impl.path}) | {impl.summary} |"
+            for impl in registry.IMPLS
+        ),
+    ]
+
+
 _BLOCKS: dict[str, Callable[[Results, str], list[str]]] = {
     "fault-matrix": _fault_matrix,
     "figures": _figures,
     "run": _run,
     "profiles": _profiles,
+    "implementations": _implementations,
 }
 
 
