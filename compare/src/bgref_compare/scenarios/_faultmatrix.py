@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, cast
 
+from bgref_compare import registry
 from bgref_compare.loadgen._accounting import account
-from bgref_compare.registry import IMPL_IDS
 
 __all__ = [
     "DOCS_END",
@@ -147,7 +147,7 @@ def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
     """Markdown: faults down, implementations across; "n/a" where a fault does not apply."""
     if not rows:
         return []
-    impls = _order((r["impl"] for r in rows), IMPL_IDS)
+    impls = _order((r["impl"] for r in rows), registry.IMPL_IDS)
     faults = _order((r["fault"] for r in rows), list(FAULTS))
     by_key = {(r["impl"], r["fault"]): r for r in rows}
     lines = [
