@@ -5,8 +5,9 @@ every request against the log, and the bench that starts a stack and a generator
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bgref_compare._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._accounting import FAILED, Accounting, account, classify, count_messages
@@ -55,11 +56,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

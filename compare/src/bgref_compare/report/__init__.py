@@ -4,8 +4,9 @@ fault matrix's markdown, the blocks of the docs between markers, and the console
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bgref_compare._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._charts import CHARTS, draw_charts
@@ -84,11 +85,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

@@ -7,8 +7,9 @@ nothing of the comparison.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bgref_compare._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._installed import check_installed
@@ -53,11 +54,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(module, __name__), name)
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [
