@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
+from bgref_compare._format import duration, fmt
 from bgref_compare._results import Results, find_runs
 
 __all__ = [
@@ -35,12 +36,6 @@ class ProgressBar(Protocol):
 
     def note(self, text: str) -> None:
         """Print a line above the bar."""
-
-
-def duration(seconds: float) -> str:
-    """``9 min 30 s`` or ``45 s``."""
-    whole = max(0, round(seconds))
-    return f"{whole // 60} min {whole % 60} s" if whole >= 60 else f"{whole} s"
 
 
 def time_left(estimated_total: float, estimated_done: float, elapsed: float) -> float:
@@ -127,14 +122,6 @@ def progress_bar(total_seconds: float, *, plain: bool = False) -> Iterator[Progr
         progress.update(task, completed=total_seconds, description="done")
 
 
-def _fmt(value: Any, digits: int = 0, suffix: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}{suffix}"
-    return f"{value}{suffix}"
-
-
 def summary_rows(results: Results) -> list[list[str]]:
     """One row per implementation and variant: the figures that matter most."""
     rows: list[list[str]] = []
@@ -160,13 +147,13 @@ def summary_rows(results: Results) -> list[list[str]]:
         rows.append(
             [
                 impl if variant == "default" else f"{impl} · {variant}",
-                _fmt(run.get("ratio"), 2),
-                _fmt(run["rps"]),
-                _fmt(base[0]["rps"] if base else None),
-                _fmt(run["latency_ms"]["p99"], 1),
-                _fmt(below.get("capacity_rps") if below else None),
-                _fmt(below["completion_ms"]["p99"] if below and below["completion_ms"] else None),
-                _fmt(above["peak_rss_mb"] if above else None),
+                fmt(run.get("ratio"), 2),
+                fmt(run["rps"]),
+                fmt(base[0]["rps"] if base else None),
+                fmt(run["latency_ms"]["p99"], 1),
+                fmt(below.get("capacity_rps") if below else None),
+                fmt(below["completion_ms"]["p99"] if below and below["completion_ms"] else None),
+                fmt(above["peak_rss_mb"] if above else None),
                 f"{lost}/{dup}",
             ]
         )

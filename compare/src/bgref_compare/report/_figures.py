@@ -1,4 +1,4 @@
-"""Read-only views of ``results.json`` per implementation, and number formatting for the report."""
+"""Read-only views of ``results.json`` per implementation (and the number formats, re-exported)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from bgref_compare import registry
+from bgref_compare._format import fmt, ms, pct
 from bgref_compare._results import Results, Run, find_runs
 from bgref_compare.scenarios._capacity import Theory, declared_theory
 
@@ -15,29 +16,6 @@ __all__ = ["Figures", "fmt", "ms", "pct", "ratio_target"]
 def ratio_target(impl: str) -> float | None:
     """The ratio ``impl`` declares it should keep (send-message rps / baseline rps)."""
     return registry.get(impl).ratio_target if impl in registry.IMPL_IDS else None
-
-
-def fmt(value: float | int | None, digits: int = 0) -> str:
-    """A number with thousands separators, or an en dash when it was not measured."""
-    if value is None:
-        return "–"
-    return f"{value:,.{digits}f}"
-
-
-def pct(value: float | None) -> str:
-    """A fraction as a whole percentage."""
-    return "–" if value is None else f"{value * 100:.0f}%"
-
-
-def ms(value: float | None) -> str:
-    """Milliseconds with a sensible number of digits."""
-    if value is None:
-        return "–"
-    if value < 10:
-        return f"{value:.2f} ms"
-    if value < 100:
-        return f"{value:.1f} ms"
-    return f"{value:,.0f} ms"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bgref_compare import registry
+from bgref_compare._format import pinning
 from bgref_compare._results import Results
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
 
@@ -100,13 +101,6 @@ def _figures(results: Results, impl: str) -> list[str]:
 def _run(results: Results, arg: str) -> list[str]:
     meta = results["meta"]
     params = meta.get("params", {})
-    cpus = meta.get("cpus", {})
-    pinning = (
-        f"load generator on CPU {cpus.get('loadgen')}; every server process and Redis on "
-        f"CPU {', '.join(str(c) for c in cpus.get('servers') or [])}"
-        if cpus.get("pinned")
-        else "none (fewer than two CPUs)"
-    )
     minutes = (meta.get("duration_s") or 0) / 60
     targets = []
     for impl, ratio in results["ratios"].items():
@@ -128,7 +122,7 @@ def _run(results: Results, arg: str) -> list[str]:
         f"| memory | {fmt(meta.get('memory_gb'), 1)} GB |",
         f"| platform | {meta.get('platform', '?')} |",
         f"| Python | {meta.get('python_implementation', '')} {meta.get('python', '?')} |",
-        f"| pinning | {pinning} |",
+        f"| pinning | {pinning(meta.get('cpus', {}))} |",
         f"| date | {str(meta.get('date', '?'))[:10]}, {fmt(minutes)} minutes (profile "
         f"`{params.get('name', '?')}`, {params.get('throughput_reps', '?')} throughput "
         "repetitions) |",

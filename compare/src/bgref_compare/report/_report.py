@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from bgref_compare import registry
+from bgref_compare._format import pinning
 from bgref_compare._results import Results, Run, find_runs
 from bgref_compare.scenarios._capacity import GAP, OVER, UNDER, declared_theory, describe_gap
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
@@ -49,13 +50,6 @@ def _header(results: Results) -> list[str]:
     versions = meta.get("versions", {})
     commit = (meta.get("git_commit") or "unknown")[:12]
     dirty = " (uncommitted changes)" if meta.get("git_dirty") else ""
-    cpus = meta.get("cpus", {})
-    pinning = (
-        f"load generator pinned to CPU {cpus.get('loadgen')}, servers to CPU "
-        f"{', '.join(str(c) for c in cpus.get('servers') or [])}"
-        if cpus.get("pinned")
-        else "no CPU pinning (fewer than two CPUs)"
-    )
     lines = [
         "# What background work after the response costs: the comparison",
         "",
@@ -63,7 +57,7 @@ def _header(results: Results) -> list[str]:
         f"commit `{commit}`{dirty}, "
         f"Python {meta.get('python', '?')}, {meta.get('cpu_count', '?')} CPUs "
         f"({meta.get('cpu_model') or 'unknown model'}), {fmt(meta.get('memory_gb'), 1)} GB; "
-        f"{pinning}. Took {fmt(meta.get('duration_s'))} s.",
+        f"{pinning(meta.get('cpus', {}))}. Took {fmt(meta.get('duration_s'))} s.",
         "",
     ]
     load = meta.get("load_average") or []

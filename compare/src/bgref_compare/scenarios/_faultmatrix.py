@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, cast
 
 from bgref_compare import registry
+from bgref_compare._format import short_ms
 from bgref_compare.loadgen._accounting import account
 
 __all__ = [
@@ -121,19 +122,15 @@ def _cell(row: FaultRow | None) -> str:
     return (
         f"{_num(kept)}/{_num(acked)} written{doubt_text}, {lost_text}, "
         f"dup {_num(data.get('duplicated'))}, err {_num(data.get('errors'))}, slowest "
-        + _ms(slowest)
-        + (f"; baseline/healthz {_ms(data['bystander_ms'])}" if "bystander_ms" in data else "")
+        + short_ms(slowest)
+        + (
+            f"; baseline/healthz {short_ms(data['bystander_ms'])}"
+            if "bystander_ms" in data
+            else ""
+        )
         + "".join(f", **{name} exited**" for name in data.get("exited") or [])
         + (" (restarted)" if data.get("restarted") else "")
     )
-
-
-def _ms(value: Any) -> str:
-    if value is None:
-        return "–"
-    if value >= 1000:
-        return f"{value / 1000:.1f} s"
-    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
 # Only where a row has the figure: results of an older harness do not.
