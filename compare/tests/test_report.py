@@ -6,40 +6,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _runs import percentiles, run
 
 from bgref_compare._compare import assemble
 from bgref_compare._results import Run, load_results, write_results
 from bgref_compare.report._findings import tutorial_claims
 from bgref_compare.report._report import render_report, write_report
 
-
-def _pct(p50: float, p99: float) -> Any:
-    return {"p50": p50, "p90": (p50 + p99) / 2, "p99": p99, "max": p99 * 2, "mean": p50}
+# Some requests refused, so that the report's error columns have something to show.
+_REFUSED = {
+    "ok": 990,
+    "errors": 10,
+    "rejected": 10,
+    "latency_ms": percentiles(1.0, 10.0),
+    "completion_ms": percentiles(2.0, 20.0),
+}
 
 
 def _run(impl: str, variant: str, scenario: str, **extra: Any) -> Run:
-    run: dict[str, Any] = {
-        "impl": impl,
-        "variant": variant,
-        "scenario": scenario,
-        "path": "/send-message/",
-        "requests": 1000,
-        "ok": 990,
-        "errors": 10,
-        "rejected": 10,
-        "failed": 0,
-        "rps": 1000.0,
-        "latency_ms": _pct(1.0, 10.0),
-        "completion_ms": _pct(2.0, 20.0),
-        "completion_cdf": [[0.0, 1.0], [0.5, 2.0], [1.0, 40.0]],
-        "lost": 0,
-        "duplicated": 0,
-        "peak_rss_mb": 50.0,
-        "loadgen_cpu": 0.4,
-        "tail_poll_ms": {"p50": 1.1, "p99": 1.4, "max": 3.0},
-    }
-    run.update(extra)
-    return run  # type: ignore[return-value]
+    return run(impl, variant, scenario, **{**_REFUSED, **extra})
 
 
 def _results() -> Any:
@@ -83,7 +68,9 @@ def _results() -> Any:
                     rps_max=2100.0 * r,
                 )
             )
-            slow_latency = _pct(55.0, 60.0) if variant == "wrong-way" else _pct(1.0, 5.0)
+            slow_latency = (
+                percentiles(55.0, 60.0) if variant == "wrong-way" else percentiles(1.0, 5.0)
+            )
             runs.append(
                 _run(
                     impl,

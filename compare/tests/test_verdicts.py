@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from _runs import run
 
 from bgref_compare._compare import assemble
 from bgref_compare._results import Results, Run
@@ -20,28 +20,6 @@ from bgref_compare.report._verdicts import (
 DELAY = 50.0
 
 
-def _run(impl: str, variant: str, scenario: str, **extra: Any) -> Run:
-    run: dict[str, Any] = {
-        "impl": impl,
-        "variant": variant,
-        "scenario": scenario,
-        "path": "/send-message/",
-        "requests": 1000,
-        "ok": 1000,
-        "errors": 0,
-        "rejected": 0,
-        "failed": 0,
-        "rps": 1000.0,
-        "latency_ms": {"p50": 1.0, "p90": 2.0, "p99": 3.0, "max": 4.0, "mean": 1.0},
-        "completion_ms": {"p50": 52.0, "p90": 55.0, "p99": 60.0, "max": 70.0, "mean": 52.0},
-        "lost": 0,
-        "duplicated": 0,
-        "peak_rss_mb": 50.0,
-    }
-    run.update(extra)
-    return run  # type: ignore[return-value]
-
-
 def _slow(
     impl: str,
     variant: str,
@@ -54,7 +32,7 @@ def _slow(
     rejected: int = 0,
     backlog: int = 10,
 ) -> Run:
-    return _run(
+    return run(
         impl,
         variant,
         "slow-work",
@@ -70,8 +48,8 @@ def _slow(
 
 def _throughput(impl: str, variant: str, ratio: float) -> list[Run]:
     return [
-        _run(impl, "default", "throughput", endpoint="baseline", rps=7000.0, completion_ms=None),
-        _run(impl, variant, "throughput", endpoint="send-message", rps=7000 * ratio, ratio=ratio),
+        run(impl, "default", "throughput", endpoint="baseline", rps=7000.0, completion_ms=None),
+        run(impl, variant, "throughput", endpoint="send-message", rps=7000 * ratio, ratio=ratio),
     ]
 
 
