@@ -12,6 +12,7 @@ import pytest
 from bgref_compare._compare import assemble
 from bgref_compare.registry import get
 from bgref_compare.report._report import render_report
+from bgref_compare.scenarios._faultload import Bystander
 from bgref_compare.scenarios._faultmatrix import (
     DOCS_END,
     DOCS_START,
@@ -20,7 +21,7 @@ from bgref_compare.scenarios._faultmatrix import (
     matrix_lines,
     replace_marked,
 )
-from bgref_compare.scenarios._faults import _Bystander, applicable_faults
+from bgref_compare.scenarios._faults import applicable_faults
 from bgref_compare.scenarios._soak import memory_growth
 from bgref_compare.stack._polling import wait_until
 
@@ -152,7 +153,7 @@ def test_the_bystander_sees_a_server_that_stalls() -> None:
 
     with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
-        bystander = _Bystander(server.server_address[1], timeout=5.0).start()
+        bystander = Bystander(server.server_address[1], timeout=5.0).start()
         assert wait_until(lambda: bystander.slowest is not None, 5.0)
         slowest = bystander.stop()
         server.shutdown()

@@ -3,54 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-import http.client
-import os
-import re
-import signal
-import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from bgref_compare._profile import Profile
 from bgref_compare._results import Failure, Run
-from bgref_compare.faults import (
-    SEND_PATH,
-    busy_pool_process,
-    fault_env,
-    pool_children,
-    recycle_env,
-    wait_written,
-    written,
-)
+from bgref_compare.faults import fault_env, recycle_env, wait_written
 from bgref_compare.loadgen._accounting import count_messages
-from bgref_compare.loadgen._bench import Bench, RunningStack, new_run_id
-from bgref_compare.loadgen._loadgen import LoadSpec, Phase
+from bgref_compare.loadgen._bench import Bench, RunningStack
 from bgref_compare.registry import Impl
 from bgref_compare.stack._polling import wait_until
 
+from ._faultload import Bystander, FaultBurst
 from ._faultmatrix import FaultRow, fault_row
 from ._scenarios import Step
+from ._strikes import PAST_BOUND_S, RETRY_BOUND_S, STOPS, Fault, fault_kinds
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
 
-# A graceful stop must end well inside the servers' 30 s grace period.
-EXIT_DEADLINE_S = 40.0
 # Without a retrying queue, the log is complete once it stopped growing this long.
 QUIET_S = 1.0
 # The web server's processes are recycled after about this many requests.
 RECYCLE_AFTER = 50
-# How long linelog holds a line it cannot write (LOG_RETRY_SECONDS), in the
-# approaches that hold writes: longer than the unwritable-log outage, so that
-# nothing is lost, and short enough for the longer outage to outlast it.
-RETRY_BOUND_S = 5.0
-# The longer outage lasts the rest of the burst plus the bound plus this margin.
-PAST_BOUND_S = 1.5
-# During a broker fault, the endpoints that never touch the broker are asked this often.
-BYSTANDER_INTERVAL_S = 0.02
 
 
 @dataclass
@@ -76,283 +52,11 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
     return [n for n in names if not wanted or n in wanted]
 
 
-def _counts(paths: Sequence[Path], prefix: str) -> Counter[int]:
-    return count_messages(written(*paths), prefix)[0]
-
-
 def _lines(path: Path) -> int:
     try:
         return path.read_bytes().count(b"\n")
     except OSError:
         return 0
-
-
-class _Burst:
-    """The load generator's open-loop burst, in a thread so that a fault can strike meanwhile."""
-
-    def __init__(self, bench: Bench, running: RunningStack, profile: Profile, label: str) -> None:
-        self.seconds = profile.fault_burst / profile.fault_rate
-        phase = Phase(
-            label,
-            SEND_PATH,
-            self.seconds,
-            concurrency=32,
-            rate=profile.fault_rate,
-            writes=True,
-            drain=False,
-        )
-        self.spec = LoadSpec(
-            "127.0.0.1",
-            running.stack.port,
-            new_run_id(),
-            (phase,),
-            cpu=bench.cpus.loadgen,
-            timeout_s=profile.request_timeout_s,
-            per_request=True,
-        )
-        self.prefix = f"{self.spec.run_id}-"
-        self._bench = bench
-        self._timeout = self.seconds * 3 + profile.request_timeout_s + 60
-        self._data: dict[str, Any] = {}
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="fault-burst", daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self._data = self._bench.run_loadgen(self.spec, timeout=self._timeout)
-        except BaseException as exc:  # handed over in join()
-            self._error = exc
-
-    def start(self) -> _Burst:
-        """Start the burst; return at once."""
-        self._thread.start()
-        return self
-
-    @property
-    def alive(self) -> bool:
-        """Whether the burst is still sending or waiting for answers."""
-        return self._thread.is_alive()
-
-    def join(self) -> tuple[list[int], list[float | None]]:
-        """Wait for the last answer; return every request's status and answer time (ms)."""
-        self._thread.join(self._timeout + 10)
-        if self._error is not None:
-            raise self._error
-        per_request = self._data["per_request"]
-        return list(per_request["status"]), list(per_request["elapsed_ms"])
-
-
-class _Bystander:
-    """``/baseline/`` and ``/healthz``, one after the other every 20 ms while a fault lasts.
-
-    Neither touches the broker, so neither should wait while it is away: a web
-    front that talks to the broker from its event loop stops them too (issue
-    18). The slowest answer says whether it does.
-    """
-
-    _REQUESTS = (("POST", "/baseline/?message=bystander"), ("GET", "/healthz"))
-
-    def __init__(self, port: int, timeout: float) -> None:
-        self._port = port
-        self._timeout = timeout
-        self._slowest: float | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="fault-bystander", daemon=True)
-
-    def start(self) -> _Bystander:
-        """Start asking; return at once."""
-        self._thread.start()
-        return self
-
-    @property
-    def slowest(self) -> float | None:
-        """The slowest answer so far, in milliseconds (None before the first)."""
-        return None if self._slowest is None else round(self._slowest * 1000, 1)
-
-    def stop(self) -> float | None:
-        """Stop asking; return the slowest answer in milliseconds (None if none came)."""
-        self._stop.set()
-        self._thread.join(self._timeout + 5)
-        return self.slowest
-
-    def _run(self) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", self._port, timeout=self._timeout)
-        due = time.monotonic()
-        try:
-            while not self._stop.is_set():
-                for method, path in self._REQUESTS:
-                    started = time.monotonic()
-                    try:
-                        connection.request(method, path)
-                        connection.getresponse().read()
-                    except (OSError, http.client.HTTPException):
-                        # No answer at all: counted as waited for, and a new connection.
-                        connection.close()
-                    elapsed = time.monotonic() - started
-                    self._slowest = max(elapsed, self._slowest or 0.0)
-                due += BYSTANDER_INTERVAL_S
-                self._stop.wait(max(0.0, due - time.monotonic()))
-        finally:
-            connection.close()
-
-
-@dataclass
-class _Fault:
-    """How one fault strikes a running stack and how the stack is made whole again."""
-
-    strike: Callable[[RunningStack], None]
-    # Runs once the burst is over (the fault may have lasted until then).
-    after: Callable[[RunningStack], None] = lambda running: None
-    # Log files besides the stack's own that may hold the burst's messages.
-    logs: Callable[[RunningStack], list[Path]] = lambda running: []
-    # Checks the row against what the approach declares it loses to this fault,
-    # given the stack's output from before the fault and the burst's message
-    # prefix; raises if it differs.
-    expect: Callable[[RunningStack, FaultRow, str, str], None] = lambda *args: None
-    # The endpoints that do not use what the fault breaks are watched meanwhile.
-    bystanders: bool = False
-
-
-# The processes each fault stops on purpose (and that need not be found running afterwards).
-_STOPS = {"graceful-stop": ("web",), "web-crash": ("web",)}
-
-
-def _sigterm_web(running: RunningStack) -> None:
-    running.stack["web"].signal(signal.SIGTERM)
-
-
-def _wait_web_exit(running: RunningStack) -> None:
-    if running.stack["web"].wait(EXIT_DEADLINE_S) is None:
-        raise RuntimeError(f"web still running {EXIT_DEADLINE_S:.0f} s after SIGTERM")
-
-
-def _sigkill_web(running: RunningStack) -> None:
-    # The whole process group, as an OOM kill of a container or a power cut would.
-    running.stack["web"].signal(signal.SIGKILL, group=True)
-
-
-def _worker_name(running: RunningStack) -> str:
-    return running.impl.processes[1].name
-
-
-def _kill_worker(outage: float) -> Callable[[RunningStack], None]:
-    def strike(running: RunningStack) -> None:
-        # The main process alone, as the OOM killer would pick it; its pool is
-        # orphaned until the restart stops the old process group.
-        name = _worker_name(running)
-        running.stack[name].kill()
-        time.sleep(outage)
-        running.stack.start_process(name)
-
-    return strike
-
-
-def _stop_worker(outage: float) -> Callable[[RunningStack], None]:
-    def strike(running: RunningStack) -> None:
-        # A warm shutdown: the worker finishes its tasks in hand, then a new one starts.
-        name = _worker_name(running)
-        worker = running.stack[name]
-        worker.signal(signal.SIGTERM)
-        if worker.wait(EXIT_DEADLINE_S) is None:
-            raise RuntimeError(f"{name} still running {EXIT_DEADLINE_S:.0f} s after SIGTERM")
-        time.sleep(outage)
-        running.stack.start_process(name)
-
-    return strike
-
-
-def _kill_pool_child(running: RunningStack) -> None:
-    # A pool process asleep in the simulated work if one is seen in time, else any.
-    worker = running.stack[_worker_name(running)]
-    children = pool_children(worker)
-    if not children:
-        raise RuntimeError("the worker runs no pool processes")
-    os.kill(busy_pool_process(worker, timeout=2.0) or children[0], signal.SIGKILL)
-
-
-def _broker(running: RunningStack) -> Any:
-    if running.redis is None:
-        raise RuntimeError("the broker faults need a private Redis")
-    return running.redis
-
-
-def _broker_down(outage: float) -> Callable[[RunningStack], None]:
-    def strike(running: RunningStack) -> None:
-        redis = _broker(running)
-        redis.kill()
-        time.sleep(outage)
-        redis.restart()
-
-    return strike
-
-
-def _broker_frozen(outage: float) -> Callable[[RunningStack], None]:
-    def strike(running: RunningStack) -> None:
-        redis = _broker(running)
-        redis.pause()
-        time.sleep(outage)
-        redis.resume()
-
-    return strike
-
-
-def _aside(running: RunningStack) -> Path:
-    return running.log_path.with_name(running.log_path.name + ".aside")
-
-
-def _unwritable_log(outage: float) -> Callable[[RunningStack], None]:
-    def strike(running: RunningStack) -> None:
-        # The log path becomes a directory; the old log is kept aside for the accounting.
-        log = running.log_path
-        log.rename(_aside(running))
-        log.mkdir()
-        time.sleep(outage)
-        log.rmdir()
-
-    return strike
-
-
-# linelog's report at the end of an episode that lost lines (_backlog.py).
-_LOST_REPORT = r"(\d+) lines not written to {path}: beyond the retry bound"
-
-
-def _expect_bounded_loss(running: RunningStack, row: FaultRow, before: str, prefix: str) -> None:
-    """Past the bound, every held line is lost, and the writers count exactly those."""
-    if not running.impl.holds_writes:
-        # The queue's retry has no bound: nothing may be lost.
-        if row["lost"]:
-            raise RuntimeError(f"lost {row['lost']} past the outage, expected none")
-        return
-    report = re.compile(_LOST_REPORT.format(path=re.escape(str(running.log_path))))
-    output = running.stack.output()
-    counted = sum(map(int, report.findall(output))) - sum(map(int, report.findall(before)))
-    # The path came back after every held line had expired: none of them may be in the new file.
-    late = _counts([running.log_path], prefix)
-    if counted != row["lost"] or late:
-        raise RuntimeError(
-            f"the bound declares {counted} lost (linelog's reports) and none written late;"
-            f" the log shows {row['lost']} lost and {sum(late.values())} written late"
-        )
-
-
-def _faults(profile: Profile) -> dict[str, _Fault]:
-    outage = profile.fault_outage_s
-    # Held lines expire RETRY_BOUND_S after their write failed: wait that long after the last one.
-    past_bound = profile.fault_burst / profile.fault_rate + RETRY_BOUND_S + PAST_BOUND_S
-    return {
-        "graceful-stop": _Fault(_sigterm_web, after=_wait_web_exit),
-        "web-crash": _Fault(_sigkill_web),
-        "worker-crash": _Fault(_kill_worker(outage)),
-        "worker-stop": _Fault(_stop_worker(outage)),
-        "pool-child-crash": _Fault(_kill_pool_child),
-        "broker-down": _Fault(_broker_down(outage), bystanders=True),
-        "broker-frozen": _Fault(_broker_frozen(outage), bystanders=True),
-        "unwritable-log": _Fault(_unwritable_log(outage), logs=lambda r: [_aside(r)]),
-        "unwritable-log-long": _Fault(
-            _unwritable_log(past_bound), logs=lambda r: [_aside(r)], expect=_expect_bounded_loss
-        ),
-        "recycling": _Fault(lambda running: None),
-    }
 
 
 def _revive(running: RunningStack) -> None:
@@ -388,9 +92,9 @@ def _settle(
 
 
 def _strike_once(
-    bench: Bench, profile: Profile, running: RunningStack, name: str, fault: _Fault
+    bench: Bench, profile: Profile, running: RunningStack, name: str, fault: Fault
 ) -> FaultRow:
-    burst = _Burst(bench, running, profile, name)
+    burst = FaultBurst(bench, running, profile, name)
     before = _lines(running.log_path)
     output = running.stack.output()
     burst.start()
@@ -402,7 +106,7 @@ def _strike_once(
         interval=0.01,
     )
     bystander = (
-        _Bystander(running.stack.port, profile.request_timeout_s).start()
+        Bystander(running.stack.port, profile.request_timeout_s).start()
         if fault.bystanders
         else None
     )
@@ -416,7 +120,7 @@ def _strike_once(
     # Besides the stack's own log.
     paths = fault.logs(running)
     counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
-    meant = _STOPS.get(name, ())
+    meant = STOPS.get(name, ())
     exited = [
         proc.name
         for proc in running.stack.processes.values()
@@ -457,7 +161,7 @@ def _fault_stack(
 
 def run_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> None:
     """Run every applicable fault against ``impl``; add a row (or a failure) for each."""
-    faults = _faults(profile)
+    faults = fault_kinds(profile)
     names = applicable_faults(impl, profile.fault_names)
     shared = [n for n in names if n != "recycling"]
     recycle = recycle_env(impl, RECYCLE_AFTER)
@@ -478,7 +182,7 @@ def run_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> N
 
 def _recycling(bench: Bench, profile: Profile, impl: Impl, env: dict[str, str]) -> FaultRow:
     with _fault_stack(bench, profile, impl, env) as running:
-        return _strike_once(bench, profile, running, "recycling", _Fault(lambda running: None))
+        return _strike_once(bench, profile, running, "recycling", Fault(lambda running: None))
 
 
 def _guarded(sink: FaultSink, impl: Impl, name: str, run: Callable[[], FaultRow]) -> None:
