@@ -130,6 +130,15 @@ class Impl:
     # The environment variable that sets how many background workers run
     # (pool threads, worker processes); None if the approach has no such knob.
     workers_env: str | None = None
+    # The environment variable naming a file to which every process that takes or
+    # does work appends the contract suite's test trace (docs/contract.md, Test
+    # trace): ``open``/``close`` around each unit of work in flight, ``answered``
+    # and ``work`` per request. None if it records none; the suite then judges
+    # idleness by the broker alone.
+    trace_env: str | None = None
+    # The work starts only after the answer's last body chunk was handed to the
+    # server (Starlette's background tasks); the suite checks it in the trace.
+    starts_after_answer: bool = False
     # The environment variable that bounds, per web process, how many messages
     # wait for a background worker; a full queue answers 503. None if unbounded.
     queue_size_env: str | None = None
@@ -238,6 +247,8 @@ IMPLS: tuple[Impl, ...] = (
         package="bgref-fastapi",
         path="packages/fastapi",
         processes=(Process("web", (*_UVICORN, "bgref_fastapi:create_app")),),
+        trace_env="BGREF_TRACE",
+        starts_after_answer=True,
         retries_writes=True,
         holds_writes=True,
         variants=(
@@ -300,6 +311,8 @@ IMPLS: tuple[Impl, ...] = (
         package="bgref-starlette",
         path="packages/starlette",
         processes=(Process("web", (*_UVICORN, "bgref_starlette:create_app")),),
+        trace_env="BGREF_TRACE",
+        starts_after_answer=True,
         retries_writes=True,
         holds_writes=True,
         variants=(
@@ -374,6 +387,7 @@ IMPLS: tuple[Impl, ...] = (
         ),
         workers_env="BGREF_WORKERS",
         queue_size_env="BGREF_QUEUE_SIZE",
+        trace_env="BGREF_TRACE",
         retries_writes=True,
         holds_writes=True,
         # bgref_flask.gunicorn_conf's ``workers`` and bgref_flask's DEFAULT_WORKERS

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bgref_linelog import LogWriter
+from bgref_message import work_started
 
 __all__ = ["write_message"]
 
@@ -13,6 +14,8 @@ logger = logging.getLogger(__name__)
 
 async def write_message(writer: LogWriter, message: str) -> None:
     """Write one acknowledged message; log a failure, since the client already got 200."""
+    # BGREF_TRACE's "work" (a context variable lookup when the trace is off).
+    work_started()
     try:
         # Async on purpose: a sync task would cost a thread hop. awrite_soon
         # queues the line, and the lines of one event-loop iteration go out in

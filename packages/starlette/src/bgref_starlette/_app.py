@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from bgref_linelog import LogWriter
-from bgref_message import InvalidMessage
+from bgref_message import InvalidMessage, Trace, TraceMiddleware
 
 from ._endpoints import baseline, healthz, send_message
 from ._handlers import http_error, invalid_message
@@ -47,4 +47,9 @@ def create_app() -> Starlette:
     app.router.redirect_slashes = False
     # Kept on the app too, for the lifespan and for anyone extending the app.
     app.state.writer = writer
+    trace = Trace.from_env()
+    if trace is not None:
+        # The contract suite's test aid (BGREF_TRACE, docs/contract.md): unset, no
+        # middleware at all.
+        app.add_middleware(TraceMiddleware, trace=trace)
     return app
