@@ -76,11 +76,14 @@ class StackFactory:
         if redis_url is None and self._databases is not None:
             redis_url = self._databases.allocate()
         workdir = self._tmp.mktemp(f"{self.impl.id}-stack")
+        # The implementation's test trace, where it records one: the suite's
+        # measure of idleness (see _trace) and of when the work starts.
+        trace = {self.impl.trace_env: str(workdir / "trace.txt")} if self.impl.trace_env else {}
         stack = Stack(
             self.impl,
             workdir,
             # No simulated delay unless asked for, whatever the caller's environment says.
-            env={"LOG_DELAY_MS": "0", **(env or {})},
+            env={"LOG_DELAY_MS": "0", **trace, **(env or {})},
             redis_url=redis_url,
             log_path=log_path,
         )

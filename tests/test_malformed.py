@@ -31,6 +31,7 @@ from ._helpers import (
     wait_for_messages,
 )
 from ._openapi import OpenAPI, Operation
+from ._trace import wait_idle
 
 # A server that has not answered a small request on loopback within this long
 # is hung, not slow.
@@ -294,11 +295,12 @@ def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     """Check that what the block does leaves the stack whole, writing exactly what it lists.
 
     Yields a list for the messages the block expects to be written. Afterwards
-    ``/healthz`` answers 200, a valid message is written (and with it anything
-    the block scheduled), no process of the stack died or was replaced, and
-    nothing printed a traceback.
+    ``/healthz`` answers 200, a valid message is written, the stack goes idle by
+    its own measure (``_trace.idle``), so that anything the block scheduled had
+    its turn in whatever order the stack works, no process of the stack died or
+    was replaced, and nothing printed a traceback.
     """
-    sentinel(stack, client)
+    wait_idle(stack, SETTLE_DEADLINE)
     before = Counter(logged(stack))
     processes = _process_tree(stack)
     output = len(stack.output())
@@ -307,6 +309,7 @@ def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     health = client.get("/healthz")
     assert health.status_code == 200, f"/healthz answered {health.status_code} afterwards"
     after = sentinel(stack, client)
+    wait_idle(stack, SETTLE_DEADLINE)
     extra = Counter(logged(stack)) - before
     assert extra == Counter([*expected, after]), (
         f"written: {sorted(extra)!r}, expected {sorted([*expected, after])!r}"

@@ -43,6 +43,7 @@ from ._helpers import (
     wait_for_messages,
 )
 from ._stacks import RedisDatabases, StackFactory
+from ._trace import wait_idle
 
 MESSAGES = 20
 # Simulated work long enough to be pending when the fault strikes.
@@ -123,8 +124,11 @@ def _sent(variant: Variant, client: httpx.Client, label: str, count: int) -> lis
 
 
 def _settled(stack: Stack, client: httpx.Client) -> Counter[str]:
-    """The log once a later message on /send-message/ is written (earlier work had its turn)."""
+    """The log once a later message on /send-message/ is written and the stack is idle."""
     sentinel(stack, client)
+    # Idle by the stack's own measure (trace, broker): a pool or a second process
+    # may write the sentinel before earlier work.
+    wait_idle(stack, SETTLE_DEADLINE)
     return Counter(logged(stack))
 
 
