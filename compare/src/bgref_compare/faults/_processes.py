@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import psutil
 from bgref_compare.stack._polling import wait_until
 from bgref_compare.stack._process import ManagedProcess
 
-__all__ = ["busy_pool_process", "listening_addresses", "pool_children"]
+__all__ = ["busy_pool_process", "listening_addresses", "pool_children", "threads_mid_task"]
 
 # pselect6's number, by machine: Python 3.10's time.sleep waits in pselect6.
 _PSELECT6 = {"x86_64": "270", "aarch64": "72"}.get(platform.machine())
@@ -39,6 +40,16 @@ def _in_time_sleep(pid: int) -> bool:
     except OSError:
         return False
     return len(call) > 1 and call[0] == _PSELECT6 and call[1] == "0x0"
+
+
+def threads_mid_task(pid: int) -> int:
+    """How many threads of process ``pid`` are mid-task (asleep in the simulated work)."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    # A thread's id names it under /proc too, wchan and syscall included.
+    return sum(1 for tid in threads if _in_time_sleep(int(tid)))
 
 
 def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> int | None:

@@ -1,0 +1,79 @@
+"""What ``Impl.workers_env`` (``BGREF_WORKERS``) changes: how much work runs at once.
+
+Seen from outside: the threads and processes of the stack that are mid-task
+(asleep in the simulated work, ``LOG_DELAY_MS``), counted through /proc while
+one more message than there are workers waits. No timing bound: the count is
+sampled until the first message is written, which ends the first round.
+"""
+
+from __future__ import annotations
+
+import psutil
+import pytest
+
+from bgref_compare import Impl, Stack, StackError, wait_until
+from bgref_compare.faults import threads_mid_task
+
+from ._helpers import SETTLE_DEADLINE, http_client, logged, send, token
+from ._stacks import StackFactory
+
+# Long enough that the first round's works overlap on a busy machine, however
+# slowly the requests that start them arrive.
+SLOW_MS = 700
+
+
+def _workers_env(impl: Impl) -> str:
+    if impl.workers_env is None:
+        pytest.skip(f"{impl.id} has no setting for its number of background workers")
+    return impl.workers_env
+
+
+def _mid_task(stack: Stack) -> int:
+    """The most work running at once in the stack, where its workers bound it.
+
+    Per web process where each has its own workers (``workers_per_web_process``),
+    else in all the stack's processes together. Only processes that a process of
+    the stack started are counted (pool processes, a server's workers).
+    """
+    counts: list[int] = []
+    for proc in stack.processes.values():
+        try:
+            children = psutil.Process(proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            continue
+        counts.extend(threads_mid_task(child.pid) for child in children)
+    return max(counts, default=0) if stack.impl.workers_per_web_process else sum(counts)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_workers_setting_bounds_the_work_at_once(
+    impl: Impl, stack_factory: StackFactory, workers: int
+) -> None:
+    """With ``BGREF_WORKERS=n`` and n + 1 slow messages, exactly n are worked on at once."""
+    name = _workers_env(impl)
+    stack = stack_factory({name: str(workers), "LOG_DELAY_MS": str(SLOW_MS)})
+    messages = [f"workers {token()} {n}" for n in range(workers + 1)]
+    # One connection: one web process takes them all, where there are several.
+    with http_client(stack.base_url) as client:
+        for message in messages:
+            assert send(client, message).status_code == 200
+    peak = 0
+
+    def first_round_over() -> bool:
+        nonlocal peak
+        peak = max(peak, _mid_task(stack))
+        return bool(set(messages) & set(logged(stack)))
+
+    assert wait_until(first_round_over, SETTLE_DEADLINE, interval=0.005), (
+        f"nothing written within {SETTLE_DEADLINE} s"
+    )
+    assert peak == workers, f"{name}={workers}: {peak} messages worked on at once"
+
+
+def test_a_workers_setting_that_means_nothing_stops_the_start(
+    impl: Impl, stack_factory: StackFactory
+) -> None:
+    """``BGREF_WORKERS=0``: the implementation refuses to start and says why."""
+    name = _workers_env(impl)
+    with pytest.raises(StackError, match=rf"{name} must be[^\n]*'0'"):
+        stack_factory({name: "0"})
