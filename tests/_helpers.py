@@ -140,11 +140,14 @@ def nothing_written(stack: Stack, client: httpx.Client) -> Iterator[None]:
     """Assert that the requests made inside the block write nothing at all.
 
     Before and after the block the check waits until the implementation is idle
-    by its own measure (``_trace.idle``: its trace, its broker), not for a
+    by its own measure (``_trace.idle``: its trace, its broker), not only for a
     message sent later, which a pool or another process may write first. A
-    valid sentinel sent after the block must still be written: a stack that
-    writes nothing at all cannot pass. No fixed sleep.
+    valid sentinel is still sent before and after, and waited for: the one after
+    must be written (a stack that writes nothing at all cannot pass), and the
+    one before lets work that no measure sees (a lab variant's fire-and-forget
+    task on the same event loop) have its turn first. No fixed sleep.
     """
+    sentinel(stack, client)
     wait_idle(stack, SETTLE_DEADLINE)
     before = Counter(logged(stack))
     yield

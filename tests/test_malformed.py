@@ -300,6 +300,7 @@ def still_serving(stack: Stack, client: httpx.Client) -> Iterator[list[str]]:
     its turn in whatever order the stack works, no process of the stack died or
     was replaced, and nothing printed a traceback.
     """
+    sentinel(stack, client)
     wait_idle(stack, SETTLE_DEADLINE)
     before = Counter(logged(stack))
     processes = _process_tree(stack)
