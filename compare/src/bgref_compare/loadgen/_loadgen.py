@@ -22,6 +22,7 @@ from typing import Any
 
 from ._accounting import FAILED, account, count_messages
 from ._connection import BALANCED, HOT, ROUND_ROBIN, Connection, ConnectionPool
+from ._histogram import LogHistogram
 from ._http import HTTPParseError, RequestTemplate
 from ._stats import cdf_points, percentile, summarize_ms
 from ._tail import LogTail
@@ -65,6 +66,8 @@ class Phase:
     max_backlog: int | None = None
     backlog_seconds: float = 0.0
     connections: str = ROUND_ROBIN
+    # Also count the latencies into a log-bucket histogram (p99.9 and its counts).
+    histogram: bool = False
 
 
 @dataclass(frozen=True)
@@ -535,6 +538,9 @@ class LoadRunner:
         result["loadgen_cpu"] = round(busy / max(state.wall_end - state.start, 1e-9), 3)
         result["rps"] = round(in_window / duration, 1)
         result["latency_ms"] = summarize_ms(self.done[s] - self.intended[s] for s in ok)
+        if phase.histogram:
+            latencies = ((self.done[s] - self.intended[s]) * 1000 for s in ok)
+            result["latency_hist"] = LogHistogram.of(latencies).to_json()
         if phase.rate is not None:
             result["wait_ms"] = summarize_ms(self.sent[s] - self.intended[s] for s in ok)
             lag = sorted(state.dispatch_lag)
