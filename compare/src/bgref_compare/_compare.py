@@ -22,6 +22,7 @@ from .report._console import closing_lines, duration, print_summary, progress_ba
 from .report._meta import collect_meta
 from .report._published import doc_files, write_marked
 from .report._report import write_report
+from .scenarios._curves import plan_curve_steps
 from .scenarios._faultmatrix import FaultRow
 from .scenarios._faults import FaultSink, plan_fault_steps
 from .scenarios._scenarios import plan_steps, selfcheck
@@ -161,6 +162,8 @@ def run_comparison(
             bench = Bench(work, cpus)
             steps = [
                 *plan_steps(bench, profile, impls, scenarios),
+                # The curves read the throughput runs as they land in ``runs``.
+                *plan_curve_steps(bench, profile, impls, scenarios, runs),
                 *plan_soak_steps(bench, profile, impls, scenarios),
                 *plan_fault_steps(bench, profile, impls, scenarios, sink),
             ]

@@ -16,7 +16,16 @@ from .registry import Impl
 __all__ = ["PROFILES", "SCENARIOS", "Profile"]
 
 # Every scenario of the comparison, in running order.
-SCENARIOS = ("throughput", "slow-work", "hot-connections", "scale-out", "faults", "soak")
+SCENARIOS = (
+    "throughput",
+    "slow-work",
+    "hot-connections",
+    "scale-out",
+    "load-curve",
+    "concurrency",
+    "faults",
+    "soak",
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,17 @@ class Profile:
     soak_load: float = 0.8
     # How many of the chosen implementations soak, in the registry's order (0: every one).
     soak_count: int = 0
+    # Latency against offered load: open loops at these shares of the closed-loop
+    # throughput (the throughput scenario's), this long each, per path.
+    curve_shares: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1)
+    curve_seconds: float = 2.0
+    # Concurrency sweep: closed loops on send-message at these connection counts,
+    # each this long after a warm-up at the same count.
+    sweep_connections: tuple[int, ...] = (1, 2, 8, 16, 32, 64, 128, 256, 512)
+    sweep_seconds: float = 3.0
+    sweep_warmup_seconds: float = 0.5
+    # How many of the chosen implementations run both curves (0: every one).
+    curve_count: int = 0
 
     def workers_for(self, impl: Impl) -> tuple[int, ...]:
         """The worker counts of the scale-out scenario for an implementation that has the knob."""
@@ -105,6 +125,12 @@ PROFILES: dict[str, Profile] = {
         fault_settle_s=45.0,
         soak_seconds=10.0,
         soak_warmup_seconds=3.0,
+        # Eight steps of half a second per path, five counts of a second each.
+        curve_shares=(0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1),
+        curve_seconds=0.5,
+        sweep_connections=(1, 8, 32, 128, 512),
+        sweep_seconds=1.0,
+        sweep_warmup_seconds=0.25,
     ),
     "full": Profile(
         name="full",
@@ -149,6 +175,14 @@ PROFILES: dict[str, Profile] = {
         fault_settle_s=30.0,
         soak_seconds=2.0,
         soak_warmup_seconds=0.5,
+        # The curves for the first two implementations only: --quick must stay
+        # under five minutes.
+        curve_shares=(0.1, 0.6, 1.1),
+        curve_seconds=0.2,
+        sweep_connections=(1, 32, 512),
+        sweep_seconds=0.25,
+        sweep_warmup_seconds=0.1,
+        curve_count=2,
     ),
     "smoke": Profile(
         name="smoke",
@@ -180,5 +214,11 @@ PROFILES: dict[str, Profile] = {
         soak_seconds=2.0,
         soak_warmup_seconds=0.5,
         soak_count=1,
+        curve_shares=(0.1, 0.6, 1.1),
+        curve_seconds=0.2,
+        sweep_connections=(1, 8, 64),
+        sweep_seconds=0.25,
+        sweep_warmup_seconds=0.1,
+        curve_count=1,
     ),
 }

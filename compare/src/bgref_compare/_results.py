@@ -19,7 +19,8 @@ __all__ = [
 
 # 2: "capacity" and "hot-connections" runs (the capacity's validation, the theory
 # beside it, the connection policy); scale-out runs carry their theory.
-SCHEMA_VERSION = 2
+# 3: "load-curve" and "concurrency" runs, one per step, with a latency histogram.
+SCHEMA_VERSION = 3
 
 
 class Percentiles(TypedDict):
@@ -36,7 +37,8 @@ class _RunRequired(TypedDict):
     impl: str
     # "default" for the implementation's own /send-message/, else a pitfall-lab variant.
     variant: str
-    # "throughput", "slow-work" or "scale-out".
+    # "throughput", "slow-work", "capacity", "hot-connections", "scale-out",
+    # "load-curve", "concurrency" or "soak".
     scenario: str
     path: str
     requests: int
@@ -57,7 +59,7 @@ class _RunRequired(TypedDict):
 class Run(_RunRequired, total=False):
     """One measured configuration: an implementation (or variant) under one load."""
 
-    # throughput: "send-message" (the variant's path) or "baseline".
+    # throughput, load-curve, concurrency: "send-message" (the variant's path) or "baseline".
     endpoint: str
     # slow-work: "below" or "above" the measured capacity.
     load: str
@@ -108,6 +110,16 @@ class Run(_RunRequired, total=False):
     # client fared at 90% of the spread capacity.
     hot_capacity_rps: float
     hot_under: dict[str, Any]
+    # load-curve and concurrency, one run per step (``concurrency`` is the
+    # step's connections): p99.9 and the latencies' log-bucket histogram
+    # (_histogram.LogHistogram.to_json), from which latency_ms is read too.
+    latency_p999_ms: float | None
+    latency_hist: dict[str, Any]
+    # load-curve: the offered rate's share of the path's closed-loop throughput,
+    # that throughput, and where it was measured.
+    offered_share: float
+    closed_rps: float
+    closed_source: str
 
 
 class Failure(TypedDict):

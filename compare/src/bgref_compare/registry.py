@@ -195,6 +195,10 @@ class Impl:
     workers_per_web_process: bool = False
     # What one worker is, for the report's formula.
     workers_noun: str = "workers"
+    # Request threads per web process (gunicorn's ``threads``): how many requests
+    # one process serves at a time. None where an event loop serves every
+    # connection it holds at once.
+    request_threads: int | None = None
     # The idiomatic and the pitfall versions of the approach, served by the same
     # package beside the contract's routes (see Variant).
     variants: tuple[Variant, ...] = ()
@@ -396,6 +400,8 @@ IMPLS: tuple[Impl, ...] = (
         default_workers=4,
         workers_per_web_process=True,
         workers_noun="pool threads",
+        # bgref_flask.gunicorn_conf's ``threads`` (gthread workers).
+        request_threads=4,
         # Gunicorn reads extra command-line flags from GUNICORN_CMD_ARGS.
         recycle_env={"GUNICORN_CMD_ARGS": "--max-requests {n} --max-requests-jitter 10"},
         grace_env={"GUNICORN_CMD_ARGS": "--graceful-timeout {s}"},

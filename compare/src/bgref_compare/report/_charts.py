@@ -19,6 +19,8 @@ CHARTS: dict[str, str] = {
     "backlog.png": "Backlog over time above capacity",
     "memory.png": "Peak memory under slow work",
     "scaleout.png": "Completed messages per second against workers",
+    "load-curve.png": "Response p99 against offered load, per implementation and path",
+    "concurrency.png": "Throughput and response p99 against connections",
 }
 
 
@@ -83,7 +85,10 @@ def _throughput(results: Results, plt: Any, path: Path) -> bool:
 
 def _latency(results: Results, plt: Any, path: Path) -> bool:
     panels = [
-        ("throughput: closed loop, no work", find_runs(results, endpoint="send-message")),
+        (
+            "throughput: closed loop, no work",
+            find_runs(results, scenario="throughput", endpoint="send-message"),
+        ),
         ("slow work: open loop below capacity", find_runs(results, load="below")),
     ]
     panels = [(title, runs) for title, runs in panels if runs]
@@ -229,8 +234,11 @@ def draw_charts(results: Results, out_dir: Path) -> list[str]:
         import matplotlib.pyplot as plt
     except ImportError:
         return []
+    # The curves' charts live with the curves; they use this module's helpers.
+    from ._curvecharts import CURVE_DRAWERS
+
     drawn = []
-    for name, draw in _DRAWERS.items():
+    for name, draw in {**_DRAWERS, **CURVE_DRAWERS}.items():
         path = out_dir / name
         if draw(results, plt, path):
             drawn.append(name)

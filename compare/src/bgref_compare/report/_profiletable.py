@@ -13,6 +13,7 @@ from pathlib import Path
 from bgref_compare._profile import PROFILES, SCENARIOS, Profile
 from bgref_compare.loadgen._bench import Bench, CpuPlan
 from bgref_compare.registry import IMPLS
+from bgref_compare.scenarios._curves import plan_curve_steps
 from bgref_compare.scenarios._faults import FaultSink, plan_fault_steps
 from bgref_compare.scenarios._scenarios import plan_steps
 from bgref_compare.scenarios._soak import plan_soak_steps
@@ -31,6 +32,7 @@ def estimate_seconds(profile: Profile, scenarios: tuple[str, ...]) -> float:
     impls = list(IMPLS)
     steps = [
         *plan_steps(bench, profile, impls, scenarios),
+        *plan_curve_steps(bench, profile, impls, scenarios, []),
         *plan_soak_steps(bench, profile, impls, scenarios),
         *plan_fault_steps(bench, profile, impls, scenarios, FaultSink()),
     ]
@@ -39,6 +41,14 @@ def estimate_seconds(profile: Profile, scenarios: tuple[str, ...]) -> float:
 
 def _counts(values: tuple[int, ...]) -> str:
     return ", ".join(str(v) for v in values)
+
+
+def _shares(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{v:.0%}" for v in values)
+
+
+def _chosen(count: int) -> str:
+    return f"the first {count} implementation(s) chosen" if count else "every implementation"
 
 
 _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
@@ -65,6 +75,20 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
         lambda p: (
             f"{p.scale_seconds:g} s per count; worker processes "
             f"{_counts(p.worker_processes)}; pool threads {_counts(p.worker_threads)}"
+        ),
+    ),
+    (
+        "load curve",
+        lambda p: (
+            f"{len(p.curve_shares)} open loops per path, {p.curve_seconds:g} s each, at "
+            f"{_shares(p.curve_shares)} of the closed-loop throughput; " + _chosen(p.curve_count)
+        ),
+    ),
+    (
+        "concurrency",
+        lambda p: (
+            f"{p.sweep_seconds:g} s per count after {p.sweep_warmup_seconds:g} s of warm-up; "
+            f"connections {_counts(p.sweep_connections)}; " + _chosen(p.curve_count)
         ),
     ),
     (

@@ -12,6 +12,7 @@ from bgref_compare.scenarios._capacity import GAP, OVER, UNDER, declared_theory,
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
 
 from ._charts import CHARTS, draw_charts
+from ._curvereport import curve_lines
 from ._figures import Figures, fmt, ms, pct, ratio_target
 from ._findings import approach_advice, tutorial_claims
 
@@ -715,6 +716,7 @@ def render_report(results: Results, charts: list[str]) -> str:
         *_slow_work(results, charts),
         *_pitfalls(results),
         *_scale_out(results, charts),
+        *curve_lines(results, _table, lambda name: _image(name, charts)),
         *_soak(results),
         *_faults(results),
         *_failures(results),
