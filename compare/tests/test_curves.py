@@ -122,6 +122,7 @@ def _step(share: float, p99: float, **extra: Any) -> Run:
         "rps": 1000.0 * share,
         "latency_ms": {"p50": p99 / 2, "p90": p99, "p99": p99, "max": p99 * 2, "mean": p99 / 2},
         "latency_p999_ms": p99 * 1.5,
+        "ok": 10_000,
         "errors": 0,
         "loadgen_cpu": 0.3,
     }
@@ -170,6 +171,11 @@ def test_the_sweep_verdicts() -> None:
         _step(1.0, 900.0, scenario=CONCURRENCY, concurrency=512, rps=10.0, loadgen_cpu=1.0)
     )
     assert holds_throughput(limited).outcome == "holds"
+    # Nor is a step too short for its connections to answer twice each: its first burst.
+    short = _sweep([(1, 900.0, 2.0), (8, 2400.0, 5.0)])
+    short.append(_step(1.0, 900.0, scenario=CONCURRENCY, concurrency=512, rps=16.0, ok=516))
+    assert holds_throughput(short).outcome == "holds"
+    assert queueing(short).basis.startswith("p99 5.00 ms at 8 connections")
     assert saturation([]).outcome is None
 
 

@@ -19,12 +19,14 @@ from ._curveverdicts import (
     GENERATOR_LIMIT,
     HOLDS_SHARE,
     KNEE_FACTOR,
+    ROUNDS,
     generator_bound,
     holds_throughput,
     knee,
     load_curve,
     queueing,
     saturation,
+    steady,
     sweep,
 )
 from ._figures import fmt, ms, pct
@@ -65,7 +67,8 @@ def _impls(runs: list[Run]) -> list[str]:
 def _cell(run: Run | None, show: Callable[[Run], str]) -> str:
     if run is None:
         return "–"
-    return show(run) + (" ⚠" if generator_bound(run) else "")
+    short = run["scenario"] == "concurrency" and not steady(run)
+    return show(run) + (" ⚠" if generator_bound(run) else "") + (" †" if short else "")
 
 
 Lines = Callable[..., list[str]]
@@ -204,11 +207,12 @@ def curve_lines(results: Results, table: Lines, image: Lines) -> list[str]:
         "resolution for the p99.9. **Concurrency**: closed loops on send-message at "
         f"{', '.join(str(c) for c in params.get('sweep_connections') or [])} connections, "
         f"{fmt(params.get('sweep_seconds'), 2)} s each after "
-        f"{fmt(params.get('sweep_warmup_seconds'), 2)} s of warm-up at the same count, over "
-        "the slow-work scenario's connections (on a server with several web processes, a set "
-        "that every process holds an equal share of). In both, a step "
-        f"where the load generator was busy {pct(GENERATOR_LIMIT)} of the time or more is "
-        "marked ⚠ and left out of the knee and the verdicts.",
+        f"{fmt(params.get('sweep_warmup_seconds'), 2)} s of warm-up at the same count. Both "
+        "keep their connections where the server's kernel put them, as the throughput "
+        "scenario does. A step where the load generator was busy "
+        f"{pct(GENERATOR_LIMIT)} of the time or more is marked ⚠, a sweep step with fewer "
+        f"than {ROUNDS} answers per connection †; both are left out of the knee and the "
+        "verdicts.",
         "",
     ]
     if "load-curve" in chosen or "load-curve" in measured:

@@ -6,7 +6,9 @@ how many connections the throughput reaches its peak, whether it holds there
 with many more clients, and whether those clients queue fairly (a p99 near the
 wait that connections ÷ throughput gives) or some wait much longer than others.
 A step where the load generator used nearly all of its CPU is left out: there
-the generator, not the server, may have been the limit.
+the generator, not the server, may have been the limit; so is a sweep step too
+short for its connections to take ``ROUNDS`` turns each (its figures are mostly
+the first burst).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "GENERATOR_LIMIT",
     "HOLDS_SHARE",
     "KNEE_FACTOR",
+    "ROUNDS",
     "Knee",
     "generator_bound",
     "holds_throughput",
@@ -31,6 +34,7 @@ __all__ = [
     "load_curve",
     "queueing",
     "saturation",
+    "steady",
     "sweep",
 ]
 
@@ -45,6 +49,8 @@ HOLDS_SHARE = 0.9
 # (Little's law). Where every connection takes its turn, the p99 stays near that;
 # above this multiple of it, some connections wait much longer than the others.
 FAIR_MULTIPLE = 2.0
+# A sweep step counts when each connection had this many answers on average.
+ROUNDS = 2
 
 
 def load_curve(results: Results, impl: str, endpoint: str) -> list[Run]:
@@ -101,8 +107,13 @@ def knee(steps: Sequence[Run], factor: float = KNEE_FACTOR) -> Knee:
     return Knee(low)
 
 
+def steady(run: Run) -> bool:
+    """Whether a sweep step lasted ``ROUNDS`` answers per connection: past its first burst."""
+    return run["ok"] >= ROUNDS * (run.get("concurrency") or 1)
+
+
 def _usable(steps: Sequence[Run]) -> list[Run]:
-    return [s for s in steps if s["rps"] > 0 and not generator_bound(s)]
+    return [s for s in steps if s["rps"] > 0 and steady(s) and not generator_bound(s)]
 
 
 def _point(run: Run) -> str:

@@ -14,6 +14,14 @@ without simulated work:
 - ``concurrency`` (TechEmpower's sweep): closed loops on ``/send-message/`` at
   each connection count, each after a warm-up at the same count; every step
   records the generator's own CPU use, so a step where it was the limit shows.
+
+Both use the throughput scenario's connections (``ROUND_ROBIN``: kept where the
+server's kernel put them), not the balanced set of the slow-work scenario:
+without work the server's one CPU is the limit whichever process holds a
+connection, the load curve's shares are of a throughput measured that way,
+and independent clients get the kernel's spread too. A balanced set, opened one
+connection at a time before every phase, also cost about a second per phase
+on a busy machine.
 """
 
 from __future__ import annotations
@@ -25,11 +33,11 @@ from typing import Any
 from bgref_compare._profile import Profile
 from bgref_compare._results import Run
 from bgref_compare.loadgen._bench import Bench, LoadOutcome, RunningStack, new_run_id
+from bgref_compare.loadgen._connection import ROUND_ROBIN
 from bgref_compare.loadgen._histogram import LogHistogram
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._capacity import spread_policy
 from ._scenarios import (
     BASELINE_PATH,
     DEFAULT_VARIANT,
@@ -103,7 +111,7 @@ def _measure_reference(bench: Bench, running: RunningStack, profile: Profile) ->
     return {r["label"]: r["rps"] for r in outcome.phases[1:] if r["rps"] > 0}
 
 
-def _curve_phases(profile: Profile, impl: Impl, reference: dict[str, float]) -> list[Phase]:
+def _curve_phases(profile: Profile, reference: dict[str, float]) -> list[Phase]:
     """Per share, each path in turn: drift on the machine hits both paths alike."""
     phases: list[Phase] = []
     for share in profile.curve_shares:
@@ -118,20 +126,15 @@ def _curve_phases(profile: Profile, impl: Impl, reference: dict[str, float]) -> 
                     rate=max(1.0, round(reference[name] * share, 1)),
                     writes=writes,
                     drain=writes,
-                    connections=spread_policy(impl),
+                    connections=ROUND_ROBIN,
                     histogram=True,
                 )
             )
     return phases
 
 
-def _sweep_phases(profile: Profile, impl: Impl) -> list[Phase]:
-    """Per count, a warm-up and the measured closed loop.
-
-    The warm-up warms the server at that many connections, whichever process
-    holds them; only the measured loop pays for a balanced set (opened one
-    connection at a time), on a server with several web processes.
-    """
+def _sweep_phases(profile: Profile) -> list[Phase]:
+    """Per count, a warm-up and the measured closed loop, on the same connections."""
     phases: list[Phase] = []
     for count in profile.sweep_connections:
         phases += [
@@ -148,7 +151,7 @@ def _sweep_phases(profile: Profile, impl: Impl) -> list[Phase]:
                 profile.sweep_seconds,
                 count,
                 drain=True,
-                connections=spread_policy(impl),
+                connections=ROUND_ROBIN,
                 histogram=True,
             ),
         ]
@@ -193,9 +196,9 @@ def curves(
                 reference, source = _measure_reference(bench, running, profile), MEASURED_HERE
             if len(reference) < len(_PATHS):
                 raise RuntimeError(f"{impl.id}: no closed-loop throughput to scale the curve from")
-            phases += _curve_phases(profile, impl, reference)
+            phases += _curve_phases(profile, reference)
         if CONCURRENCY in wanted:
-            phases += _sweep_phases(profile, impl)
+            phases += _sweep_phases(profile)
         outcome = bench.load(running, _spec(profile, phases), timeout=_budget(profile, phases))
     out: list[Run] = []
     for phase, result in zip(phases, outcome.phases, strict=True):
@@ -220,20 +223,18 @@ def curves(
 def _seconds(profile: Profile, impl: Impl, wanted: Sequence[str]) -> float:
     """The estimate of one implementation's curves, from the profile's parameters.
 
-    Each phase pays about 50 ms of drain and hand-over; each open loop's last
-    requests finish after it; over a balanced set (several web processes) each
-    phase first opens its connections one at a time, a few milliseconds each.
+    Each phase pays about 50 ms of drain and hand-over, and each open loop's
+    last requests finish after it; opening connections costs about a
+    millisecond each.
     """
     p = profile
     secs = start_seconds(impl) + 0.7 + p.warmup_seconds
-    balanced = impl.web_processes > 1
     if LOAD_CURVE in wanted:
         phases = len(p.curve_shares) * len(_PATHS)
-        secs += phases * (1.1 * p.curve_seconds + 0.05 + (0.1 if balanced else 0.0))
+        secs += phases * (1.1 * p.curve_seconds + 0.05)
     if CONCURRENCY in wanted:
         for count in p.sweep_connections:
-            secs += p.sweep_warmup_seconds + p.sweep_seconds + 0.1
-            secs += 0.004 * count if balanced else 0.0
+            secs += p.sweep_warmup_seconds + p.sweep_seconds + 0.1 + 0.001 * count
     return secs
 
 
