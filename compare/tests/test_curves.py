@@ -27,6 +27,7 @@ from bgref_compare.report._report import render_report, write_report
 from bgref_compare.scenarios._curves import (
     CONCURRENCY,
     LOAD_CURVE,
+    curve_impls,
     plan_curve_steps,
     reference_rps,
 )
@@ -248,6 +249,9 @@ def test_the_curves_fit_their_budgets() -> None:
     assert seconds("default") <= 90
     assert seconds("smoke") <= 15
     assert len(plan_curve_steps(None, PROFILES["smoke"], impls, SCENARIOS, [])) == 1  # type: ignore[arg-type]
+    # A short profile sees an event loop and a thread pool before a second of either.
+    assert curve_impls(impls, 2) == [LOOP, THREADS]
+    assert curve_impls(impls, 0) == impls
     assert plan_curve_steps(None, PROFILES["default"], impls, ["throughput"], []) == []  # type: ignore[arg-type]
     for profile in PROFILES.values():
         assert len(profile.curve_shares) >= (8 if profile.name in ("default", "full") else 3)

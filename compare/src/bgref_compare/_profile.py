@@ -86,7 +86,8 @@ class Profile:
     sweep_connections: tuple[int, ...] = (1, 2, 8, 16, 32, 64, 128, 256, 512)
     sweep_seconds: float = 3.0
     sweep_warmup_seconds: float = 0.5
-    # How many of the chosen implementations run both curves (0: every one).
+    # How many of the chosen implementations run both curves, one of each kind of
+    # web server first (0: every one; _curves.curve_impls).
     curve_count: int = 0
 
     def workers_for(self, impl: Impl) -> tuple[int, ...]:
@@ -175,8 +176,8 @@ PROFILES: dict[str, Profile] = {
         fault_settle_s=30.0,
         soak_seconds=2.0,
         soak_warmup_seconds=0.5,
-        # The curves for the first two implementations only: --quick must stay
-        # under five minutes.
+        # The curves for two implementations only, an event loop and a thread pool:
+        # --quick must stay under five minutes.
         curve_shares=(0.1, 0.6, 1.1),
         curve_seconds=0.2,
         sweep_connections=(1, 32, 512),

@@ -47,8 +47,10 @@ def _shares(values: tuple[float, ...]) -> str:
     return ", ".join(f"{v:.0%}" for v in values)
 
 
-def _chosen(count: int) -> str:
-    return f"the first {count} implementation(s) chosen" if count else "every implementation"
+def _kinds(count: int) -> str:
+    if not count:
+        return "every implementation"
+    return f"{count} implementation(s), one of each kind of web server first"
 
 
 _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
@@ -81,14 +83,14 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
         "load curve",
         lambda p: (
             f"{len(p.curve_shares)} open loops per path, {p.curve_seconds:g} s each, at "
-            f"{_shares(p.curve_shares)} of the closed-loop throughput; " + _chosen(p.curve_count)
+            f"{_shares(p.curve_shares)} of the closed-loop throughput; " + _kinds(p.curve_count)
         ),
     ),
     (
         "concurrency",
         lambda p: (
             f"{p.sweep_seconds:g} s per count after {p.sweep_warmup_seconds:g} s of warm-up; "
-            f"connections {_counts(p.sweep_connections)}; " + _chosen(p.curve_count)
+            f"connections {_counts(p.sweep_connections)}; " + _kinds(p.curve_count)
         ),
     ),
     (

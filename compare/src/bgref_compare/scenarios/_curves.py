@@ -51,6 +51,7 @@ from ._scenarios import (
 __all__ = [
     "CONCURRENCY",
     "LOAD_CURVE",
+    "curve_impls",
     "curves",
     "plan_curve_steps",
     "reference_rps",
@@ -223,18 +224,22 @@ def curves(
 def _seconds(profile: Profile, impl: Impl, wanted: Sequence[str]) -> float:
     """The estimate of one implementation's curves, from the profile's parameters.
 
-    Each phase pays about 50 ms of drain and hand-over, and each open loop's
-    last requests finish after it; opening connections costs about a
-    millisecond each.
+    Each phase pays about 50 ms of hand-over, and each open loop's last
+    requests finish after it; opening connections costs about a millisecond
+    each. A phase that writes waits for its log to catch up: a moment where the
+    web process writes, about a quarter of a second where a worker behind a
+    broker does (measured: the Celery stack's curves took 6 s more than the
+    Flask stack's, on the same phases).
     """
     p = profile
-    secs = start_seconds(impl) + 0.7 + p.warmup_seconds
+    drain = 0.25 if len(impl.processes) > 1 else 0.0
+    secs = start_seconds(impl) + 0.7 + p.warmup_seconds + drain
     if LOAD_CURVE in wanted:
         phases = len(p.curve_shares) * len(_PATHS)
-        secs += phases * (1.1 * p.curve_seconds + 0.05)
+        secs += phases * (1.1 * p.curve_seconds + 0.05) + len(p.curve_shares) * drain
     if CONCURRENCY in wanted:
         for count in p.sweep_connections:
-            secs += p.sweep_warmup_seconds + p.sweep_seconds + 0.1 + 0.001 * count
+            secs += p.sweep_warmup_seconds + p.sweep_seconds + 0.1 + 0.001 * count + 2 * drain
     return secs
 
 
@@ -253,7 +258,6 @@ def plan_curve_steps(
     wanted = [s for s in (LOAD_CURVE, CONCURRENCY) if s in scenarios]
     if not wanted:
         return []
-    chosen = impls[: profile.curve_count] if profile.curve_count else impls
     return [
         Step(
             "+".join(wanted),
@@ -263,5 +267,21 @@ def plan_curve_steps(
             _seconds(profile, impl, wanted),
             partial(curves, bench, profile, impl, wanted, runs),
         )
-        for impl in chosen
+        for impl in curve_impls(impls, profile.curve_count)
     ]
+
+
+def curve_impls(impls: Sequence[Impl], count: int) -> list[Impl]:
+    """The ``count`` implementations a short profile draws curves for (0: every one).
+
+    One of each kind of web server first (how many processes, event loop or
+    request threads), in the registry's order, so that a short run still sees
+    each kind.
+    """
+    if not count:
+        return list(impls)
+    kinds: dict[tuple[int | None, int], Impl] = {}
+    for impl in impls:
+        kinds.setdefault((impl.request_threads, impl.web_processes), impl)
+    firsts = list(kinds.values())
+    return [*firsts, *(i for i in impls if i not in firsts)][:count]
