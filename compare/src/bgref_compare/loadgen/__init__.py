@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ._accounting import FAILED, Accounting, account, classify, count_messages
     from ._bench import Bench, CpuPlan, LoadGenError, LoadOutcome, RunningStack, new_run_id
     from ._connection import BALANCED, HOT, POLICIES, ROUND_ROBIN, Connection, ConnectionPool
+    from ._histogram import LogHistogram
     from ._http import HTTPParseError, RequestTemplate, Response, ResponseParser, post_request
     from ._loadgen import LoadSpec, Phase, run_spec
     from ._owners import connection_owners
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 # Loaded on first use: ``python -m bgref_compare.loadgen._loadgen`` imports this package
 # first, and must find ``_loadgen`` not yet imported (else runpy warns) and start fast.
 _LAZY = {
+    "LogHistogram": "._histogram",
     "FAILED": "._accounting",
     "Accounting": "._accounting",
     "account": "._accounting",
@@ -74,6 +76,7 @@ __all__ = [
     "LoadGenError",
     "LoadOutcome",
     "LoadSpec",
+    "LogHistogram",
     "LogTail",
     "Phase",
     "RequestTemplate",

@@ -23,6 +23,14 @@ if TYPE_CHECKING:
         theory,
         verdict,
     )
+    from ._curves import (
+        CONCURRENCY,
+        LOAD_CURVE,
+        curve_impls,
+        curves,
+        plan_curve_steps,
+        reference_rps,
+    )
     from ._faultmatrix import (
         DOCS_END,
         DOCS_START,
@@ -53,6 +61,12 @@ if TYPE_CHECKING:
 # Loaded on first use: ``python -m bgref_compare.scenarios._trivial`` imports this package
 # first, and must find ``_trivial`` not yet imported (else runpy warns) and start fast.
 _LAZY = {
+    "CONCURRENCY": "._curves",
+    "LOAD_CURVE": "._curves",
+    "curve_impls": "._curves",
+    "curves": "._curves",
+    "plan_curve_steps": "._curves",
+    "reference_rps": "._curves",
     "GAP": "._capacity",
     "KEEP_UP_S": "._capacity",
     "OVER": "._capacity",
@@ -102,6 +116,7 @@ __getattr__ = lazy_names(__name__, _LAZY)
 
 __all__ = [
     "ANSWER",
+    "CONCURRENCY",
     "DEFAULT_VARIANT",
     "DOCS_END",
     "DOCS_START",
@@ -109,6 +124,7 @@ __all__ = [
     "FLAT_WITHIN",
     "GAP",
     "KEEP_UP_S",
+    "LOAD_CURVE",
     "OVER",
     "SEND_PATH",
     "UNDER",
@@ -118,6 +134,8 @@ __all__ = [
     "Theory",
     "TrivialProtocol",
     "applicable_faults",
+    "curve_impls",
+    "curves",
     "declared_theory",
     "describe_gap",
     "falls_behind",
@@ -126,9 +144,11 @@ __all__ = [
     "keeps_up",
     "matrix_lines",
     "memory_growth",
+    "plan_curve_steps",
     "plan_fault_steps",
     "plan_soak_steps",
     "plan_steps",
+    "reference_rps",
     "replace_marked",
     "rows_of",
     "run_faults",
