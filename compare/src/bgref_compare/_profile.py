@@ -1,7 +1,7 @@
 """How long and how hard each scenario runs: the default, full, quick and smoke profiles.
 
 ``default`` is what ``compare`` runs with no flag: every scenario for every
-implementation in about ten minutes on two cores. ``full`` is the reference
+implementation in about eleven minutes on two cores. ``full`` is the reference
 profile, for publication (``--full``, and what ``--write-docs`` uses); ``quick``
 is a short check and ``smoke`` keeps the harness from rotting.
 """
