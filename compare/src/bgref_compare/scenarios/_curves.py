@@ -228,8 +228,8 @@ def _seconds(profile: Profile, impl: Impl, wanted: Sequence[str]) -> float:
     requests finish after it; opening connections costs about a millisecond
     each. A phase that writes waits for its log to catch up: a moment where the
     web process writes, about a quarter of a second where a worker behind a
-    broker does (measured: the Celery stack's curves took 6 s more than the
-    Flask stack's, on the same phases).
+    broker does (measured: the curves of the stack with a worker process took
+    6 s more than a single-process stack's, on the same phases).
     """
     p = profile
     drain = 0.25 if len(impl.processes) > 1 else 0.0
