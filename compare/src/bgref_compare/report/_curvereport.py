@@ -112,6 +112,7 @@ def _load_section(results: Results, table: Lines, image: Lines) -> list[str]:
                     ms(found.p99_ms) if found.reached else "–",
                     f"{fmt(top['rps'])} of {fmt(top.get('offered_rps'))}/s, p99.9 "
                     f"{ms(top.get('latency_p999_ms'))}, max {ms(top['latency_ms']['max'])}",
+                    _generator(steps),
                 ]
             )
     return [
@@ -133,10 +134,22 @@ def _load_section(results: Results, table: Lines, image: Lines) -> list[str]:
                 "knee: offered (share)",
                 "p99 there",
                 "highest load: achieved of offered",
+                "generator: CPU, late p99 (most)",
             ],
             knees,
         ),
+        "The generator's lateness is how far behind its schedule it sent (p99 of a step, the "
+        "worst step): it counts in the latency, as a client's own delay would.",
+        "",
     ]
+
+
+def _generator(steps: list[Run]) -> str:
+    """The generator's busiest CPU share and its worst lateness over a curve's steps."""
+    cpu = max(s.get("loadgen_cpu", 0.0) for s in steps)
+    lags = [s.get("dispatch_lag_ms", {}).get("p99") for s in steps]
+    late = max((lag for lag in lags if lag is not None), default=None)
+    return f"{pct(cpu)}, {ms(late)}"
 
 
 def _sweep_section(results: Results, table: Lines, image: Lines) -> list[str]:
