@@ -15,7 +15,7 @@ from bgref_compare._compare import assemble
 from bgref_compare._profile import PROFILES, SCENARIOS
 from bgref_compare._results import Run, load_results, write_results
 from bgref_compare.loadgen._histogram import LogHistogram
-from bgref_compare.loadgen._loadgen import LoadRunner, LoadSpec, Phase
+from bgref_compare.loadgen._loadgen import LoadRunner, LoadSpec, Phase, allow_connections
 from bgref_compare.report._curveverdicts import (
     KNEE_FACTOR,
     holds_throughput,
@@ -263,3 +263,18 @@ def test_the_declared_request_threads_are_gunicorns() -> None:
 
     by_package = {impl.package: impl for impl in registry.IMPLS}
     assert by_package["bgref-flask"].request_threads == gunicorn_conf.threads
+
+
+def test_the_generator_makes_room_for_its_connections() -> None:
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1024:
+        pytest.skip("the hard limit leaves no room to test in")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        allow_connections(512)
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 512 + 64
+        allow_connections(8)  # never lowered
+        assert resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= 512 + 64
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

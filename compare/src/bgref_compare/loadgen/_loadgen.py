@@ -27,7 +27,7 @@ from ._http import HTTPParseError, RequestTemplate
 from ._stats import cdf_points, percentile, summarize_ms
 from ._tail import LogTail
 
-__all__ = ["LoadSpec", "Phase", "main", "run_spec"]
+__all__ = ["LoadSpec", "Phase", "allow_connections", "main", "run_spec"]
 
 # How often the backlog (acknowledged but not yet in the log) is sampled.
 _BACKLOG_EVERY = 0.1
@@ -600,12 +600,33 @@ def run_spec(spec: LoadSpec) -> dict[str, Any]:
     """Run ``spec`` in this process (pinned, on uvloop if available) and return its results."""
     if spec.cpu is not None and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {spec.cpu})
+    allow_connections(max((p.concurrency for p in spec.phases), default=0))
     runner = LoadRunner(spec)
     try:
         import uvloop
     except ImportError:
         return asyncio.run(runner.run())
     return uvloop.run(runner.run())
+
+
+def allow_connections(count: int) -> None:
+    """Raise this process's soft limit on open files to fit ``count`` connections.
+
+    Within the hard limit, which only root may raise. The concurrency sweep opens
+    512 connections; the usual soft limit is 1,024 on Linux and 256 on macOS.
+    """
+    try:
+        import resource
+    except ImportError:  # not POSIX: nothing to raise
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # The log, the pipes, and connections that are closing hold descriptors too.
+    want = count + 64
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard)
+    )
 
 
 def main() -> None:
