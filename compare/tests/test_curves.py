@@ -22,6 +22,7 @@ from bgref_compare.report._curveverdicts import (
     knee,
     queueing,
     saturation,
+    threads_suffice,
 )
 from bgref_compare.report._report import render_report, write_report
 from bgref_compare.scenarios._curves import (
@@ -180,6 +181,16 @@ def test_the_sweep_verdicts() -> None:
     assert saturation([]).outcome is None
 
 
+def test_whether_the_request_threads_suffice() -> None:
+    # Saturated at 8 connections: 8 request threads were enough, 4 were not.
+    steps = _sweep([(1, 900.0, 2.0), (8, 2400.0, 5.0), (32, 2500.0, 15.0), (512, 2560.0, 240.0)])
+    assert threads_suffice(steps, 8).outcome == "suffice"
+    verdict = threads_suffice(steps, 4)
+    assert verdict.outcome == "do not suffice"
+    assert verdict.basis == "saturated at 8 connection(s), beyond its 4 request threads"
+    assert threads_suffice(steps, None).outcome is None  # an event loop: no such bound
+
+
 # --- results, report and plan --------------------------------------------------------------------
 
 
@@ -212,6 +223,11 @@ def test_curve_results_round_trip_and_render_alike(tmp_path: Path) -> None:
     assert f"| `{LOOP.id}` | send-message | 1.00 ms | 1,100/s (110%) | 40.0 ms |" in text
     assert f"**`{THREADS.id}`**, {THREADS.web_processes} web processes × " in text
     assert "queued **fair**" in text
+    slots = THREADS.web_processes * (THREADS.request_threads or 0)
+    assert (
+        f"its request threads **suffice** (saturated at 8 connection(s), within its {slots} "
+        in text
+    )
 
 
 def test_older_results_have_no_curve_section_and_a_run_without_curves_says_so() -> None:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         saturation,
         steady,
         sweep,
+        threads_suffice,
     )
     from ._figures import Figures, fmt, ms, pct, ratio_target
     from ._findings import approach_advice, tutorial_claims
@@ -82,6 +83,7 @@ _LAZY = {
     "saturation": "._curveverdicts",
     "steady": "._curveverdicts",
     "sweep": "._curveverdicts",
+    "threads_suffice": "._curveverdicts",
     "CHARTS": "._charts",
     "draw_charts": "._charts",
     "ProgressBar": "._console",
@@ -175,6 +177,7 @@ __all__ = [
     "source_line",
     "steady",
     "sweep",
+    "threads_suffice",
     "time_left",
     "tutorial_claims",
     "write_marked",

@@ -28,6 +28,7 @@ from ._curveverdicts import (
     saturation,
     steady,
     sweep,
+    threads_suffice,
 )
 from ._figures import fmt, ms, pct
 
@@ -58,6 +59,15 @@ def serving(impl: str) -> str:
         "worker-queue": f"the work in {workers} worker processes behind a broker",
     }[entry.model]
     return f"{server}; {work}"
+
+
+def _slots(impl: str) -> int | None:
+    """How many requests ``impl``'s server works on at once; None for an event loop."""
+    if impl not in registry.IMPL_IDS:
+        return None
+    entry = registry.get(impl)
+    threads = entry.request_threads
+    return None if threads is None else threads * entry.web_processes
 
 
 def _impls(runs: list[Run]) -> list[str]:
@@ -172,11 +182,18 @@ def _sweep_section(results: Results, table: Lines, image: Lines) -> list[str]:
             + [fmt(sum(s["errors"] for s in steps)), pct(busiest)]
         )
         first, holds, fair = saturation(steps), holds_throughput(steps), queueing(steps)
+        threads = threads_suffice(steps, _slots(impl))
         readings.append(
             f"- **`{impl}`**, {serving(impl)}: throughput reached {pct(HOLDS_SHARE)} of its "
-            f"peak at **{first.outcome or '–'}** connection(s) ({first.basis}); with the most "
-            f"connections it **{holds.outcome or 'was not measured'}** ({holds.basis}); its "
-            f"clients queued **{fair.outcome or 'not measured'}** ({fair.basis})."
+            f"peak at **{first.outcome or '–'}** connection(s) ({first.basis})"
+            + (
+                f"; its request threads **{threads.outcome}** ({threads.basis})"
+                if threads.outcome
+                else ""
+            )
+            + f"; with the most connections it **{holds.outcome or 'was not measured'}** "
+            f"({holds.basis}); its clients queued **{fair.outcome or 'not measured'}** "
+            f"({fair.basis})."
         )
     return [
         *image("concurrency.png"),

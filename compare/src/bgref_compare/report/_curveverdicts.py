@@ -36,6 +36,7 @@ __all__ = [
     "saturation",
     "steady",
     "sweep",
+    "threads_suffice",
 ]
 
 # The knee: p99 this many times its value at the lowest offered load.
@@ -171,3 +172,23 @@ def queueing(steps: Sequence[Run]) -> Verdict:
     if multiple is None:
         return Verdict(None, basis)
     return Verdict("fair" if multiple <= FAIR_MULTIPLE else "unfair", basis)
+
+
+def threads_suffice(steps: Sequence[Run], slots: int | None) -> Verdict:
+    """For a server that serves ``slots`` requests at a time (request threads × processes):
+    ``"suffice"`` when the throughput saturated by ``slots`` connections, ``"do not
+    suffice"`` when more connections than that still added throughput. None (an event
+    loop, no such bound): not applicable.
+    """
+    if slots is None:
+        return Verdict(None, "no fixed number of request threads")
+    first = saturation(steps)
+    if first.outcome is None:
+        return Verdict(None, first.basis)
+    saturated_at = int(first.outcome)
+    enough = saturated_at <= slots
+    basis = (
+        f"saturated at {fmt(saturated_at)} connection(s), "
+        f"{'within' if enough else 'beyond'} its {fmt(slots)} request threads"
+    )
+    return Verdict("suffice" if enough else "do not suffice", basis)
