@@ -126,6 +126,8 @@ def _step(share: float, p99: float, **extra: Any) -> Run:
         "latency_p999_ms": p99 * 1.5,
         "ok": 10_000,
         "errors": 0,
+        "lost": 0,
+        "duplicated": 0,
         "loadgen_cpu": 0.3,
     }
     run.update(extra)

@@ -61,6 +61,12 @@ def serving(impl: str) -> str:
     return f"{server}; {work}"
 
 
+def _lost(steps: list[Run]) -> str:
+    """Acknowledged messages missing from the log, and written twice, over the steps."""
+    lost = sum(s["lost"] or 0 for s in steps)
+    return f"{fmt(lost)} / {fmt(sum(s['duplicated'] or 0 for s in steps))}"
+
+
 def _slots(impl: str) -> int | None:
     """How many requests ``impl``'s server works on at once; None for an event loop."""
     if impl not in registry.IMPL_IDS:
@@ -104,7 +110,7 @@ def _load_section(results: Results, table: Lines, image: Lines) -> list[str]:
                     _cell(by_share.get(share), lambda r: ms(r["latency_ms"]["p99"]))
                     for share in shares
                 ]
-                + [fmt(errors)]
+                + [fmt(errors), _lost(steps)]
             )
             found = knee(steps)
             where = (
@@ -130,7 +136,14 @@ def _load_section(results: Results, table: Lines, image: Lines) -> list[str]:
         "Response p99 by offered load (a share of the path's closed-loop throughput):",
         "",
         *table(
-            ["implementation", "path", "closed-loop /s", *(pct(s) for s in shares), "errors"],
+            [
+                "implementation",
+                "path",
+                "closed-loop /s",
+                *(pct(s) for s in shares),
+                "errors",
+                "lost / dup",
+            ],
             matrix,
         ),
         f"The knee is the offered load at which the p99 first reached {fmt(KNEE_FACTOR)}× "
@@ -179,7 +192,7 @@ def _sweep_section(results: Results, table: Lines, image: Lines) -> list[str]:
                 _cell(by_count.get(c), lambda r: f"{fmt(r['rps'])} / {ms(r['latency_ms']['p99'])}")
                 for c in counts
             ]
-            + [fmt(sum(s["errors"] for s in steps)), pct(busiest)]
+            + [fmt(sum(s["errors"] for s in steps)), _lost(steps), pct(busiest)]
         )
         first, holds, fair = saturation(steps), holds_throughput(steps), queueing(steps)
         threads = threads_suffice(steps, _slots(impl))
@@ -200,7 +213,13 @@ def _sweep_section(results: Results, table: Lines, image: Lines) -> list[str]:
         "Acknowledged requests/s and response p99 by connections:",
         "",
         *table(
-            ["implementation", *(f"{c} conn." for c in counts), "errors", "generator CPU, most"],
+            [
+                "implementation",
+                *(f"{c} conn." for c in counts),
+                "errors",
+                "lost / dup",
+                "generator CPU, most",
+            ],
             rows,
         ),
         *readings,

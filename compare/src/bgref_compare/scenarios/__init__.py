@@ -1,5 +1,6 @@
-"""The scenarios the comparison runs: throughput, slow work, scale-out, soak, faults, and
-the load generator's own check against a trivial server; each returns ``Run`` records.
+"""The scenarios the comparison runs: throughput, slow work, scale-out, the load and
+concurrency curves, soak, faults, and the load generator's own check against a trivial
+server; each returns ``Run`` records.
 """
 
 from __future__ import annotations
