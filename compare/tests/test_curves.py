@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _runs import percentiles, run
 
 from bgref_compare import registry
 from bgref_compare._compare import assemble
@@ -112,26 +113,20 @@ def test_the_generator_counts_every_answer_into_the_histogram() -> None:
 
 
 def _step(share: float, p99: float, **extra: Any) -> Run:
-    run: dict[str, Any] = {
-        "impl": LOOP.id,
-        "variant": "default",
-        "scenario": LOAD_CURVE,
+    """A load-curve step (or, with ``scenario``, a sweep step) with this p99."""
+    fields: dict[str, Any] = {
         "endpoint": "send-message",
-        "path": "/send-message/",
         "offered_share": share,
         "offered_rps": 1000.0 * share,
         "closed_rps": 1000.0,
         "rps": 1000.0 * share,
-        "latency_ms": {"p50": p99 / 2, "p90": p99, "p99": p99, "max": p99 * 2, "mean": p99 / 2},
-        "latency_p999_ms": p99 * 1.5,
         "ok": 10_000,
-        "errors": 0,
-        "lost": 0,
-        "duplicated": 0,
-        "loadgen_cpu": 0.3,
+        "latency_ms": percentiles(p99 / 2, p99),
+        "latency_p999_ms": p99 * 1.5,
     }
-    run.update(extra)
-    return run  # type: ignore[return-value]
+    fields.update(extra)
+    impl, variant = fields.pop("impl", LOOP.id), fields.pop("variant", "default")
+    return run(impl, variant, fields.pop("scenario", LOAD_CURVE), **fields)
 
 
 def test_the_knee_is_where_p99_first_reaches_ten_times_its_low_load_value() -> None:
