@@ -55,15 +55,12 @@ TASK_STARTED = "lab task started"
 def _sigterm_applies(impl: Impl, variant: Variant) -> bool:
     # Where the work is still in the web process at the answer; a variant that
     # declares the loss, and those claiming the contract beside it (the contrast).
-    if impl.survives_web_crash:
-        return False
-    if SIGTERM in variant.loses:
-        return True
-    return variant.claims_contract and any(SIGTERM in v.loses for v in impl.variants)
+    # The comparison's fault matrix reads the same rule.
+    return SIGTERM in impl.variant_faults(variant)
 
 
 def _worker_fault_applies(impl: Impl, variant: Variant) -> bool:
-    return any(p.ready != "http" for p in impl.processes)
+    return WORKER_CHILD_SIGKILL in impl.variant_faults(variant)
 
 
 # The fault tests and the variants each applies to; the others run for every variant.

@@ -27,6 +27,7 @@ from .scenarios._faultmatrix import FaultRow
 from .scenarios._faults import FaultSink, plan_fault_steps
 from .scenarios._scenarios import plan_steps, selfcheck
 from .scenarios._soak import plan_soak_steps
+from .scenarios._variantfaults import plan_variant_fault_steps
 
 __all__ = ["SCENARIOS", "assemble", "run_comparison"]
 
@@ -166,6 +167,7 @@ def run_comparison(
                 *plan_curve_steps(bench, profile, impls, scenarios, runs),
                 *plan_soak_steps(bench, profile, impls, scenarios),
                 *plan_fault_steps(bench, profile, impls, scenarios, sink),
+                *plan_variant_fault_steps(bench, profile, impls, scenarios, sink),
             ]
             selfcheck_s = profile.selfcheck_seconds + 1.0
             total = selfcheck_s + sum(s.seconds for s in steps)

@@ -89,6 +89,16 @@ class Profile:
     # How many of the chosen implementations run both curves, one of each kind of
     # web server first (0: every one; _curves.curve_impls).
     curve_count: int = 0
+    # The pitfall lab's variants (``_labplan``). Each gets this share of a throughput
+    # slice (its ratio is still paired with the baseline slices of its repetition);
+    # its capacity is validated or only probed; it runs every slow-work load or
+    # only those that show its difference (``Variant.shows_at``); and this many of
+    # each implementation's benchmarked variants run, in the registry's order (0:
+    # every one).
+    variant_share: float = 1.0
+    validate_variants: bool = True
+    every_load: bool = True
+    variants_per_impl: int = 0
 
     def workers_for(self, impl: Impl) -> tuple[int, ...]:
         """The worker counts of the scale-out scenario for an implementation that has the knob."""
@@ -132,6 +142,11 @@ PROFILES: dict[str, Profile] = {
         sweep_connections=(1, 8, 32, 128, 512),
         sweep_seconds=1.0,
         sweep_warmup_seconds=0.25,
+        # Ten variants in about a minute more than the four implementations and
+        # FastAPI's four variants measured like them.
+        variant_share=0.25,
+        validate_variants=False,
+        every_load=False,
     ),
     "full": Profile(
         name="full",
@@ -151,6 +166,8 @@ PROFILES: dict[str, Profile] = {
         scale_seconds=8.0,
         worker_processes=(1, 2, 4),
         worker_threads=(1, 2, 4, 8, 16),
+        # Every variant measured like an implementation, on half as many seconds.
+        variant_share=0.5,
     ),
     "quick": Profile(
         name="quick",
@@ -184,6 +201,11 @@ PROFILES: dict[str, Profile] = {
         sweep_seconds=0.25,
         sweep_warmup_seconds=0.1,
         curve_count=2,
+        variant_share=0.5,
+        validate_variants=False,
+        every_load=False,
+        # Under five minutes: one variant of each implementation, and its faults.
+        variants_per_impl=1,
     ),
     "smoke": Profile(
         name="smoke",
@@ -210,8 +232,9 @@ PROFILES: dict[str, Profile] = {
         fault_outage_s=0.2,
         fault_settle_s=15.0,
         # The smoke only keeps the code paths alive, in about 30 s: two faults that need
-        # no restart, and one implementation's soak.
-        fault_names=("web-crash", "unwritable-log"),
+        # no restart, one variant's, and one implementation's soak.
+        # "gc" strikes no one: a burst to the pitfall lab's create-task route.
+        fault_names=("web-crash", "unwritable-log", "gc"),
         soak_seconds=2.0,
         soak_warmup_seconds=0.5,
         soak_count=1,
@@ -221,5 +244,9 @@ PROFILES: dict[str, Profile] = {
         sweep_seconds=0.25,
         sweep_warmup_seconds=0.1,
         curve_count=1,
+        variant_share=0.5,
+        validate_variants=False,
+        every_load=False,
+        variants_per_impl=1,
     ),
 }

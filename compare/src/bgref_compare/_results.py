@@ -20,7 +20,10 @@ __all__ = [
 # 2: "capacity" and "hot-connections" runs (the capacity's validation, the theory
 # beside it, the connection policy); scale-out runs carry their theory.
 # 3: "load-curve" and "concurrency" runs, one per step, with a latency histogram.
-SCHEMA_VERSION = 3
+# 4: fault rows carry the ``variant`` they were measured on (the pitfall lab's
+# variants under the faults they declare), runs their ``peak_threads``, and the
+# report gives every approach's variants a table of their own.
+SCHEMA_VERSION = 4
 
 
 class Percentiles(TypedDict):
@@ -65,6 +68,8 @@ class Run(_RunRequired, total=False):
     load: str
     unexpected: int | None
     peak_pss_mb: float | None
+    # The most threads the stack's processes ran at once during the run (schema 4).
+    peak_threads: int
     statuses: dict[str, int]
     seconds: float
     concurrency: int

@@ -17,6 +17,7 @@ __all__ = [
     "IMPLS",
     "IMPL_IDS",
     "SIGTERM",
+    "STRIKES",
     "TASK_ERROR",
     "USE_AFTER_CLEANUP",
     "WORKER_CHILD_SIGKILL",
@@ -84,6 +85,8 @@ USE_AFTER_CLEANUP = "use-after-cleanup"
 # Not a loss: the client waits for the work (it runs before the answer).
 ANSWER_WAITS = "answer-waits"
 FAULTS = (SIGTERM, WORKER_CHILD_SIGKILL, GC, TASK_ERROR, USE_AFTER_CLEANUP, ANSWER_WAITS)
+# Those that strike while work is pending and can lose it (the others are not losses).
+STRIKES = (SIGTERM, WORKER_CHILD_SIGKILL, GC, TASK_ERROR)
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,10 @@ class Variant:
     ``web_args`` are appended to the web process's command (the last value of
     an option wins), for variants that are a server setting, not a route.
     ``benchmarked``: the comparison's scenarios run it (throughput, slow work).
+    ``shows_at``: the slow-work loads (``"below"``, ``"above"`` its capacity) that
+    show how it differs from the implementation: the shorter profiles run only
+    those (``Profile.every_load``), the reference profile every load.
+    The faults it is put through are ``Impl.variant_faults``.
     """
 
     name: str
@@ -112,6 +119,7 @@ class Variant:
     fault_log: str | None = None
     web_args: tuple[str, ...] = ()
     benchmarked: bool = False
+    shows_at: tuple[str, ...] = ("below", "above")
 
 
 @dataclass(frozen=True)
@@ -228,6 +236,31 @@ class Impl:
                 return variant
         raise KeyError(f"{self.id} has no variant {name!r}")
 
+    def variant_faults(self, variant: Variant) -> tuple[str, ...]:
+        """The faults of ``STRIKES`` that ``variant`` is put through, in that order.
+
+        Each one it declares it loses; a SIGTERM of the web server also where this
+        variant claims the contract and a sibling declares the loss (the contrast:
+        what the setting buys), unless the work has left the web process by the
+        answer (``survives_web_crash``); the SIGKILL of a worker child wherever
+        there is a worker process. The contract suite and the fault matrix both
+        read this.
+        """
+        found: list[str] = []
+        for fault in STRIKES:
+            if fault == SIGTERM:
+                contrast = variant.claims_contract and any(
+                    SIGTERM in v.loses for v in self.variants
+                )
+                applies = not self.survives_web_crash and (fault in variant.loses or contrast)
+            elif fault == WORKER_CHILD_SIGKILL:
+                applies = any(p.ready != "http" for p in self.processes)
+            else:
+                applies = fault in variant.loses
+            if applies:
+                found.append(fault)
+        return tuple(found)
+
     def serving(self, variant: Variant) -> Impl:
         """This implementation with its web process started as ``variant`` needs."""
         if not variant.web_args:
@@ -272,6 +305,8 @@ IMPLS: tuple[Impl, ...] = (
                 claims_contract=False,
                 loses={ANSWER_WAITS: "the client waits for the work, and so does every request"},
                 benchmarked=True,
+                # Its client waits for the work: shown below capacity.
+                shows_at=("below",),
             ),
             Variant(
                 "async-blocking",
@@ -290,6 +325,8 @@ IMPLS: tuple[Impl, ...] = (
                 claims_contract=False,
                 loses={ANSWER_WAITS: "the client waits for the work (in the thread pool)"},
                 benchmarked=True,
+                # Its client waits for the work: shown below capacity.
+                shows_at=("below",),
             ),
             Variant(
                 "yield-dependency",
@@ -329,6 +366,9 @@ IMPLS: tuple[Impl, ...] = (
                 "function, to avoid a task disappearing mid-execution”; fastapi#2086",
                 claims_contract=False,
                 loses={GC: "a pending task nothing refers to may be collected, its message lost"},
+                benchmarked=True,
+                # Pending tasks (and what the collector takes) pile up above capacity.
+                shows_at=("above",),
             ),
             Variant(
                 "middleware",
@@ -336,6 +376,8 @@ IMPLS: tuple[Impl, ...] = (
                 "a `BackgroundTask` behind a pass-through `BaseHTTPMiddleware`",
                 "starlette#919, starlette#2658, fastapi#4616; Starlette docs, Middleware "
                 "(BaseHTTPMiddleware)",
+                benchmarked=True,
+                shows_at=("above",),
             ),
             Variant(
                 "tasks-one-raises",
@@ -416,6 +458,9 @@ IMPLS: tuple[Impl, ...] = (
                 "Python docs, threading: daemon threads are abruptly stopped at shutdown",
                 claims_contract=False,
                 loses={SIGTERM: "threads still running when the worker exits are killed"},
+                benchmarked=True,
+                # Its unbounded threads (or backlog) show above capacity.
+                shows_at=("above",),
             ),
             Variant(
                 "thread",
@@ -423,6 +468,8 @@ IMPLS: tuple[Impl, ...] = (
                 "`threading.Thread(target=...).start()` per request (non-daemon): "
                 "no bound, no drain",
                 "The Flask Mega-Tutorial, Part X: Email Support (a thread per email)",
+                benchmarked=True,
+                shows_at=("above",),
             ),
         ),
     ),
@@ -491,6 +538,9 @@ IMPLS: tuple[Impl, ...] = (
                     "started: killed, it is never run again"
                 },
                 fault_log="WorkerLostError",
+                benchmarked=True,
+                # One publish per request shows in throughput; its backlog above capacity.
+                shows_at=("above",),
             ),
             Variant(
                 "delay-acks-late",
@@ -498,6 +548,8 @@ IMPLS: tuple[Impl, ...] = (
                 "the same with `acks_late=True` and `reject_on_worker_lost=True`",
                 "Celery docs, Tasks: acks_late and reject_on_worker_lost; FAQ, “Should I "
                 "use retry or acks_late?”",
+                benchmarked=True,
+                shows_at=("above",),
             ),
         ),
     ),

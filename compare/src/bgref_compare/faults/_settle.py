@@ -48,7 +48,7 @@ def wait_written(
     has not grown for that many seconds, where nothing would write a lost line
     later: an approach that retries failed writes without a bound
     (``retries_writes`` and not ``holds_writes``) keeps waiting while all its
-    processes run.
+    processes run and its broker holds a message.
     """
     files = (stack.log_path, *paths)
     wanted = set(acknowledged)
@@ -64,7 +64,12 @@ def wait_written(
         messages = written(*files)
         if wanted <= set(messages):
             return broker is None or broker_idle(broker, impl)
-        if quiet is None or (unbounded and all(alive)):
+        if quiet is None:
+            return False
+        if unbounded and all(alive) and not (broker and broker_idle(broker, impl)):
+            # Its retry may still write. With the broker idle (nothing queued,
+            # nothing taken and unacknowledged) no message comes back, and a task
+            # acknowledged early and killed (Celery's default) is gone for good.
             return False
         now = time.monotonic()
         if len(messages) != last[0]:

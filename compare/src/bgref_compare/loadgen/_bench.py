@@ -81,6 +81,8 @@ class LoadOutcome:
     data: dict[str, Any]
     peak_rss_mb: float
     peak_pss_mb: float | None
+    # The most threads the stack's processes ran at once (a thread per request shows here).
+    peak_threads: int = 0
 
     @property
     def phases(self) -> list[dict[str, Any]]:
@@ -171,7 +173,9 @@ class Bench:
         )
         with MemorySampler(running.pids) as memory:
             data = self.run_loadgen(spec, timeout=timeout)
-        return LoadOutcome(data, round(memory.peak_rss_mb, 1), _round(memory.peak_pss_mb))
+        return LoadOutcome(
+            data, round(memory.peak_rss_mb, 1), _round(memory.peak_pss_mb), memory.peak_threads
+        )
 
     def run_loadgen(self, spec: LoadSpec, *, timeout: float) -> dict[str, Any]:
         """Run one load-generator process and return its parsed results."""

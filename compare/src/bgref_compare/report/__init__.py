@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from ._figures import Figures, fmt, ms, pct, ratio_target
     from ._findings import approach_advice, tutorial_claims
+    from ._lab import lab_fault_lines, lab_section, tuning_advice
     from ._meta import PACKAGES, collect_meta
     from ._profiletable import estimate_seconds, profile_table
     from ._published import (
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         Verdict,
         advice_is_better,
         direct_call_blocks,
+        fault_claim,
         overload,
         responds_first,
         responsive,
@@ -84,6 +86,9 @@ _LAZY = {
     "steady": "._curveverdicts",
     "sweep": "._curveverdicts",
     "threads_suffice": "._curveverdicts",
+    "lab_fault_lines": "._lab",
+    "lab_section": "._lab",
+    "tuning_advice": "._lab",
     "CHARTS": "._charts",
     "draw_charts": "._charts",
     "ProgressBar": "._console",
@@ -115,6 +120,7 @@ _LAZY = {
     "ACCEPTED_SHARE": "._verdicts",
     "Verdict": "._verdicts",
     "advice_is_better": "._verdicts",
+    "fault_claim": "._verdicts",
     "direct_call_blocks": "._verdicts",
     "overload": "._verdicts",
     "responds_first": "._verdicts",
@@ -153,10 +159,13 @@ __all__ = [
     "draw_charts",
     "duration",
     "estimate_seconds",
+    "fault_claim",
     "fmt",
     "generator_bound",
     "holds_throughput",
     "knee",
+    "lab_fault_lines",
+    "lab_section",
     "load_curve",
     "ms",
     "overload",
@@ -179,6 +188,7 @@ __all__ = [
     "sweep",
     "threads_suffice",
     "time_left",
+    "tuning_advice",
     "tutorial_claims",
     "write_marked",
     "write_report",

@@ -159,19 +159,24 @@ def _backlog(results: Results, plt: Any, path: Path) -> bool:
 
 
 def _memory(results: Results, plt: Any, path: Path) -> bool:
-    below = find_runs(results, scenario="slow-work", load="below")
-    if not below:
+    slow = find_runs(results, scenario="slow-work")
+    # One group per implementation or variant, with whichever loads it ran at.
+    pairs = list(dict.fromkeys((r["impl"], r["variant"]) for r in slow))
+    if not pairs:
         return False
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(below) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(pairs) + 2), 4.2))
     width = 0.38
-    for i, run in enumerate(below):
-        above = find_runs(
-            results, scenario="slow-work", load="above", impl=run["impl"], variant=run["variant"]
-        )
-        ax.bar(i - width / 2, run["peak_rss_mb"], width, color="tab:cyan")
-        if above:
-            ax.bar(i + width / 2, above[0]["peak_rss_mb"], width, color="tab:purple")
-    ax.set_xticks(range(len(below)), [_name(r) for r in below], fontsize=8)
+    names = []
+    for i, (impl, variant) in enumerate(pairs):
+        for load, x, colour in (
+            ("below", -width / 2, "tab:cyan"),
+            ("above", width / 2, "tab:purple"),
+        ):
+            found = find_runs(results, scenario="slow-work", load=load, impl=impl, variant=variant)
+            if found:
+                ax.bar(i + x, found[0]["peak_rss_mb"], width, color=colour)
+        names.append(impl if variant == "default" else f"{impl}\n{variant}")
+    ax.set_xticks(range(len(pairs)), names, fontsize=8)
     ax.set_ylabel("peak RSS, MB (all processes, broker included)")
     ax.set_title("memory under slow work: below (cyan) and above (purple) capacity")
     ax.grid(axis="y", alpha=0.3)

@@ -17,6 +17,7 @@ from bgref_compare.scenarios._curves import plan_curve_steps
 from bgref_compare.scenarios._faults import FaultSink, plan_fault_steps
 from bgref_compare.scenarios._scenarios import plan_steps
 from bgref_compare.scenarios._soak import plan_soak_steps
+from bgref_compare.scenarios._variantfaults import plan_variant_fault_steps
 
 from ._console import duration
 
@@ -35,6 +36,7 @@ def estimate_seconds(profile: Profile, scenarios: tuple[str, ...]) -> float:
         *plan_curve_steps(bench, profile, impls, scenarios, []),
         *plan_soak_steps(bench, profile, impls, scenarios),
         *plan_fault_steps(bench, profile, impls, scenarios, FaultSink()),
+        *plan_variant_fault_steps(bench, profile, impls, scenarios, FaultSink()),
     ]
     return profile.selfcheck_seconds + 1.0 + sum(step.seconds for step in steps)
 
@@ -103,6 +105,25 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
                 if p.soak_count
                 else "every implementation"
             )
+        ),
+    ),
+    (
+        "pitfall lab",
+        lambda p: (
+            (
+                f"the first {p.variants_per_impl} variant(s) of each implementation"
+                if p.variants_per_impl
+                else "every benchmarked variant"
+            )
+            + f"; {p.variant_share:.0%} of each throughput slice; capacity "
+            + ("validated" if p.validate_variants else "probed only")
+            + "; "
+            + (
+                "every slow-work load"
+                if p.every_load
+                else "the slow-work loads that show its difference"
+            )
+            + "; the faults that apply to it"
         ),
     ),
     (

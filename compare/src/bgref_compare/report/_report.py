@@ -15,6 +15,7 @@ from ._charts import CHARTS, draw_charts
 from ._curvereport import curve_lines
 from ._figures import Figures, fmt, ms, pct, ratio_target
 from ._findings import approach_advice, tutorial_claims
+from ._lab import lab_fault_lines, lab_section, tuning_advice
 
 __all__ = ["render_report", "write_report"]
 
@@ -549,6 +550,8 @@ def _faults(results: Results) -> list[str]:
         return []
     keys = [
         "impl",
+        # Schema 4: the variant whose route the burst went to.
+        *(["variant"] if any("variant" in row for row in rows) else []),
         "fault",
         "acknowledged",
         "written",
@@ -570,6 +573,7 @@ def _faults(results: Results) -> list[str]:
         "",
         *_table(keys, table),
         "",
+        *lab_fault_lines(results),
     ]
 
 
@@ -709,12 +713,15 @@ def render_report(results: Results, charts: list[str]) -> str:
         "## Which approach when",
         "",
     ]
-    for paragraph in approach_advice(results):
+    # Schema 4 sets every approach's idiomatic versions against it (the pitfall lab);
+    # older results render as they always did.
+    lab = results.get("schema", 0) >= 4
+    for paragraph in [*approach_advice(results), *(tuning_advice(results) if lab else [])]:
         lines += [f"- {paragraph}", ""]
     lines += [
         *_throughput(results, charts),
         *_slow_work(results, charts),
-        *_pitfalls(results),
+        *(lab_section(results) if lab else _pitfalls(results)),
         *_scale_out(results, charts),
         *curve_lines(results, _table, lambda name: _image(name, charts)),
         *_soak(results),

@@ -8,8 +8,9 @@ be rendered.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bgref_compare._results import Run
 
@@ -20,6 +21,7 @@ __all__ = [
     "Verdict",
     "advice_is_better",
     "direct_call_blocks",
+    "fault_claim",
     "overload",
     "responds_first",
     "responsive",
@@ -163,3 +165,44 @@ def responds_first(task: Figures, delay_ms: float) -> Verdict:
     if p50 >= delay_ms:
         return Verdict("does not hold", basis)
     return Verdict("holds" if task.ratio >= ACCEPTED_SHARE else "holds in part", basis)
+
+
+def fault_claim(row: Mapping[str, Any], label: str) -> tuple[str, Verdict]:
+    """What a variant declares it loses to a fault, and whether the fault's row bears it out.
+
+    ``row`` is a fault-matrix row with ``declared`` (the registry's text, or None
+    for "nothing") and ``label`` the fault's name. A declared loss ``"holds"``
+    when the burst lost messages and ``"does not hold"`` when it lost none (the
+    fault did not catch any work pending in this run). A variant that declares
+    nothing ``"holds"`` when nothing was lost or duplicated, ``"holds in part"``
+    when nothing was lost but some were written twice, and ``"does not hold"``
+    when some were lost.
+    """
+    lost, dup = row.get("lost"), row.get("duplicated")
+    acked = row.get("acknowledged")
+    declared = row.get("declared")
+    name = f"`{row.get('variant')}`"
+    basis = (
+        f"{name} under {label}: lost {_n(lost)} of {_n(acked)} acknowledged, "
+        f"{_n(dup)} written twice"
+        + (f", {fmt(row['delay_ms'])} ms of work per message" if row.get("delay_ms") else "")
+    )
+    if declared:
+        claim = f"{name} loses work to {label}: {declared}."
+    else:
+        claim = f"{name} loses nothing to {label}."
+    if not isinstance(lost, int) or not isinstance(dup, int):
+        return claim, Verdict(None, basis)
+    if declared:
+        outcome = "holds" if lost > 0 else "does not hold"
+        if not lost:
+            basis += "; the declared loss was not seen in this run"
+    elif lost > 0:
+        outcome = "does not hold"
+    else:
+        outcome = "holds in part" if dup > 0 else "holds"
+    return claim, Verdict(outcome, basis)
+
+
+def _n(value: Any) -> str:
+    return fmt(value) if isinstance(value, int | float) else "–"

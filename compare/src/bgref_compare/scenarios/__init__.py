@@ -43,6 +43,7 @@ if TYPE_CHECKING:
         rows_of,
     )
     from ._faults import FaultSink, applicable_faults, plan_fault_steps, run_faults
+    from ._labplan import LOADS, lab_variants, loads_of
     from ._scenarios import (
         DEFAULT_VARIANT,
         SEND_PATH,
@@ -58,6 +59,12 @@ if TYPE_CHECKING:
     )
     from ._soak import FLAT_WITHIN, memory_growth, plan_soak_steps, soak
     from ._trivial import ANSWER, TrivialProtocol
+    from ._variantfaults import (
+        MATRIX_NAMES,
+        STOP_DELAY_MS,
+        plan_variant_fault_steps,
+        variant_faults,
+    )
 
 # Loaded on first use: ``python -m bgref_compare.scenarios._trivial`` imports this package
 # first, and must find ``_trivial`` not yet imported (else runpy warns) and start fast.
@@ -68,6 +75,13 @@ _LAZY = {
     "curves": "._curves",
     "plan_curve_steps": "._curves",
     "reference_rps": "._curves",
+    "MATRIX_NAMES": "._variantfaults",
+    "STOP_DELAY_MS": "._variantfaults",
+    "plan_variant_fault_steps": "._variantfaults",
+    "variant_faults": "._variantfaults",
+    "LOADS": "._labplan",
+    "lab_variants": "._labplan",
+    "loads_of": "._labplan",
     "GAP": "._capacity",
     "KEEP_UP_S": "._capacity",
     "OVER": "._capacity",
@@ -125,9 +139,12 @@ __all__ = [
     "FLAT_WITHIN",
     "GAP",
     "KEEP_UP_S",
+    "LOADS",
     "LOAD_CURVE",
+    "MATRIX_NAMES",
     "OVER",
     "SEND_PATH",
+    "STOP_DELAY_MS",
     "UNDER",
     "FaultRow",
     "FaultSink",
@@ -143,12 +160,15 @@ __all__ = [
     "fault_row",
     "hot_connections",
     "keeps_up",
+    "lab_variants",
+    "loads_of",
     "matrix_lines",
     "memory_growth",
     "plan_curve_steps",
     "plan_fault_steps",
     "plan_soak_steps",
     "plan_steps",
+    "plan_variant_fault_steps",
     "reference_rps",
     "replace_marked",
     "rows_of",
@@ -161,6 +181,7 @@ __all__ = [
     "start_seconds",
     "theory",
     "throughput",
+    "variant_faults",
     "verdict",
     "writer_cost",
 ]

@@ -21,11 +21,18 @@ BYSTANDER_INTERVAL_S = 0.02
 class FaultBurst:
     """The load generator's open-loop burst, in a thread so that a fault can strike meanwhile."""
 
-    def __init__(self, bench: Bench, running: RunningStack, profile: Profile, label: str) -> None:
+    def __init__(
+        self,
+        bench: Bench,
+        running: RunningStack,
+        profile: Profile,
+        label: str,
+        path: str = SEND_PATH,
+    ) -> None:
         self.seconds = profile.fault_burst / profile.fault_rate
         phase = Phase(
             label,
-            SEND_PATH,
+            path,
             self.seconds,
             concurrency=32,
             rate=profile.fault_rate,

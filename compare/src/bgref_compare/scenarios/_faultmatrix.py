@@ -34,6 +34,9 @@ FAULTS: dict[str, str] = {
     "unwritable-log": "unwritable log",
     "unwritable-log-long": "unwritable log, past the retry bound",
     "recycling": "worker recycling",
+    # The pitfall lab's: a burst to a variant that loses work by itself.
+    "gc": "garbage collection",
+    "task-error": "a task before the write raises",
 }
 
 DOCS_START = "<!-- fault-matrix:start -->"
@@ -67,6 +70,12 @@ class FaultRow(_FaultRowRequired, total=False):
     # During a broker fault: the slowest answer of /baseline/ or /healthz, which never
     # touch the broker, asked every 20 ms while the fault lasted (milliseconds).
     bystander_ms: float | None
+    # Schema 4: the pitfall-lab variant whose route the burst went to ("default": the
+    # implementation's own); for a variant, its work per message and what the
+    # registry declares it loses to this fault (None: nothing).
+    variant: str
+    delay_ms: float
+    declared: str | None
 
 
 def fault_row(
@@ -142,6 +151,8 @@ _BYSTANDER_LEGEND = (
 
 def matrix_lines(rows: Sequence[FaultRow]) -> list[str]:
     """Markdown: faults down, implementations across; "n/a" where a fault does not apply."""
+    # The implementations' own rows: a variant's are set beside them elsewhere (_labfaults).
+    rows = [r for r in rows if r.get("variant", "default") == "default"]
     if not rows:
         return []
     impls = _order((r["impl"] for r in rows), registry.IMPL_IDS)

@@ -18,7 +18,7 @@ from bgref_compare.stack._polling import wait_until
 
 from ._faultload import Bystander, FaultBurst
 from ._faultmatrix import FaultRow, fault_row
-from ._scenarios import Step
+from ._scenarios import SEND_PATH, Step
 from ._strikes import PAST_BOUND_S, RETRY_BOUND_S, STOPS, Fault, fault_kinds
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
@@ -92,9 +92,14 @@ def _settle(
 
 
 def _strike_once(
-    bench: Bench, profile: Profile, running: RunningStack, name: str, fault: Fault
+    bench: Bench,
+    profile: Profile,
+    running: RunningStack,
+    name: str,
+    fault: Fault,
+    variant: tuple[str, str] = ("default", SEND_PATH),
 ) -> FaultRow:
-    burst = FaultBurst(bench, running, profile, name)
+    burst = FaultBurst(bench, running, profile, name, variant[1])
     before = _lines(running.log_path)
     output = running.stack.output()
     burst.start()
@@ -133,6 +138,8 @@ def _strike_once(
         _revive(running)
         counts = _settle(running, statuses, paths, burst.prefix, profile.fault_settle_s)
     row = fault_row(running.impl.id, name, statuses, elapsed, counts)
+    # The pitfall-lab variant whose route the burst went to (_variantfaults).
+    row["variant"] = variant[0]
     if bystander is not None:
         row["bystander_ms"] = bystander_ms
     fault.expect(running, row, output, burst.prefix)

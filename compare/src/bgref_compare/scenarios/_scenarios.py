@@ -18,7 +18,7 @@ from bgref_compare._profile import Profile
 from bgref_compare._results import Percentiles, Run
 from bgref_compare.loadgen._bench import Bench, LoadOutcome, RunningStack, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
-from bgref_compare.registry import Impl
+from bgref_compare.registry import Impl, Variant
 from bgref_compare.stack._polling import wait_until
 from bgref_compare.stack._ports import free_port
 from bgref_compare.stack._process import ManagedProcess
@@ -33,6 +33,7 @@ from ._capacity import (
     theory,
     verdict,
 )
+from ._labplan import lab_variants, loads_of
 
 __all__ = [
     "DEFAULT_VARIANT",
@@ -63,9 +64,13 @@ def start_seconds(impl: Impl) -> float:
     return 1.5 * len(impl.processes) + (2.0 if impl.needs_redis else 0.0)
 
 
-def _variants(impl: Impl) -> list[tuple[str, str]]:
-    measured = [(v.name, v.path) for v in impl.variants if v.benchmarked]
+def _variants(impl: Impl, profile: Profile) -> list[tuple[str, str]]:
+    measured = [(v.name, v.path) for v in lab_variants(impl, profile.variants_per_impl)]
     return [(DEFAULT_VARIANT, SEND_PATH), *measured]
+
+
+def _lab_variant(impl: Impl, name: str) -> Variant | None:
+    return None if name == DEFAULT_VARIANT else impl.variant(name)
 
 
 def _median(values: Iterable[float | None]) -> float | None:
@@ -142,6 +147,7 @@ def _base_run(
 def _with_memory(run: Run, outcome: LoadOutcome) -> Run:
     run["peak_rss_mb"] = outcome.peak_rss_mb
     run["peak_pss_mb"] = outcome.peak_pss_mb
+    run["peak_threads"] = outcome.peak_threads
     run["tail_poll_ms"] = outcome.data.get("tail_poll_ms", {})
     return run
 
@@ -254,7 +260,7 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     ``slice_seconds``, the paths taking turns in a rotating order; after every
     slice on a path that writes, the log catches up before the next slice starts.
     """
-    paths = [*_variants(impl), (_BASELINE, BASELINE_PATH)]
+    paths = [*_variants(impl, profile), (_BASELINE, BASELINE_PATH)]
     warm = profile.warmup_seconds / len(paths)
     phases = [
         Phase(f"warmup:{name}", path, warm, profile.concurrency, writes=name != _BASELINE)
@@ -268,11 +274,13 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
             shift = (rep * slices + k) % len(paths)
             for name, path in paths[shift:] + paths[:shift]:
                 writes = name != _BASELINE
+                # A pitfall-lab variant may get a shorter slice (Profile.variant_share).
+                lab = name not in (DEFAULT_VARIANT, _BASELINE)
                 phases.append(
                     Phase(
                         f"{name}#{rep}",
                         path,
-                        slice_s,
+                        slice_s * (profile.variant_share if lab else 1.0),
                         profile.concurrency,
                         writes=writes,
                         drain=writes,
@@ -435,6 +443,9 @@ def _validation_leg(result: dict[str, Any]) -> dict[str, Any]:
 def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: str) -> list[Run]:
     """Probe the capacity, validate it, then run open loops below and above it.
 
+    A pitfall-lab variant may only be probed and run at the loads that show its
+    difference (``_labplan``), in the shorter profiles.
+
     Every request goes over the connection policy that reaches all of the
     server's web processes. The validation offers UNDER and OVER times the
     measured capacity: the first must keep up, the second fall behind; a
@@ -442,34 +453,21 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
     """
     connections = spread_policy(impl)
     runs: list[Run] = []
+    lab = _lab_variant(impl, variant)
     with bench.stack(impl, delay_ms=profile.delay_ms) as running:
         capacity, _found = _probe(bench, running, profile, path, connections)
         if capacity <= 0:
             raise RuntimeError(
                 f"{impl.id}/{variant}: nothing completed while probing the capacity"
             )
-        rates = [(label, max(1.0, round(capacity * f, 1))) for label, f in _VALIDATION]
-        legs, outcome = _open_phases(
-            bench, running, profile, path, rates, profile.validate_seconds, connections
-        )
-        check = _base_run(impl, variant, "capacity", path, legs)
-        check["delay_ms"] = profile.delay_ms
-        check["capacity_rps"] = round(capacity, 1)
-        check["connections"] = connections
-        check["web_processes"] = impl.web_processes
-        under, over = legs
-        kept, fell = keeps_up(under), falls_behind(over)
-        check["validation"] = {
-            "under": _validation_leg(under) | {"share": UNDER, "kept_up": kept},
-            "over": _validation_leg(over) | {"share": OVER, "fell_behind": fell},
-        }
-        check["capacity_verdict"] = verdict(kept, fell)
-        expected = theory(impl, profile.delay_ms) if variant == DEFAULT_VARIANT else None
-        if expected is not None:
-            check["theory_rps"] = expected.rps
-            check["theory_formula"] = expected.formula
-        runs.append(_with_memory(check, outcome))
+        # A shorter profile only probes a variant's capacity: with no capacity run,
+        # its slow-work runs carry no verdict and the report says "not validated".
+        if lab is None or profile.validate_variants:
+            runs.append(_validated(bench, running, profile, impl, variant, path, capacity))
+        checked = runs[0].get("capacity_verdict") if runs else None
         for load, factor in (("below", profile.below), ("above", profile.above)):
+            if load not in loads_of(lab, profile.every_load):
+                continue
             rate = max(1.0, round(capacity * factor, 1))
             [result], outcome = _open_phases(
                 bench, running, profile, path, [(load, rate)], profile.slow_seconds, connections
@@ -479,7 +477,8 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
             run["delay_ms"] = profile.delay_ms
             run["offered_rps"] = rate
             run["capacity_rps"] = round(capacity, 1)
-            run["capacity_verdict"] = check["capacity_verdict"]
+            if checked is not None:
+                run["capacity_verdict"] = checked
             run["connections"] = connections
             run["backlog"] = [list(pair) for pair in result.get("backlog", [])]
             if "wait_ms" in result:
@@ -487,6 +486,40 @@ def slow_work(bench: Bench, profile: Profile, impl: Impl, variant: str, path: st
             run["dispatch_lag_ms"] = result.get("dispatch_lag_ms", {})
             runs.append(_with_memory(run, outcome))
     return runs
+
+
+def _validated(
+    bench: Bench,
+    running: RunningStack,
+    profile: Profile,
+    impl: Impl,
+    variant: str,
+    path: str,
+    capacity: float,
+) -> Run:
+    """The capacity's validation run: open loops at UNDER and OVER times ``capacity``."""
+    connections = spread_policy(impl)
+    rates = [(label, max(1.0, round(capacity * f, 1))) for label, f in _VALIDATION]
+    legs, outcome = _open_phases(
+        bench, running, profile, path, rates, profile.validate_seconds, connections
+    )
+    check = _base_run(impl, variant, "capacity", path, legs)
+    check["delay_ms"] = profile.delay_ms
+    check["capacity_rps"] = round(capacity, 1)
+    check["connections"] = connections
+    check["web_processes"] = impl.web_processes
+    under, over = legs
+    kept, fell = keeps_up(under), falls_behind(over)
+    check["validation"] = {
+        "under": _validation_leg(under) | {"share": UNDER, "kept_up": kept},
+        "over": _validation_leg(over) | {"share": OVER, "fell_behind": fell},
+    }
+    check["capacity_verdict"] = verdict(kept, fell)
+    expected = theory(impl, profile.delay_ms) if variant == DEFAULT_VARIANT else None
+    if expected is not None:
+        check["theory_rps"] = expected.rps
+        check["theory_formula"] = expected.formula
+    return _with_memory(check, outcome)
 
 
 def hot_connections(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
@@ -588,7 +621,8 @@ def plan_steps(
     start = start_seconds
     if "throughput" in wanted:
         for impl in impls:
-            n = len(_variants(impl)) + 1
+            lab = len(_variants(impl, p)) - 1
+            n = 2 + lab * p.variant_share
             secs = start(impl) + p.warmup_seconds + n * p.throughput_reps * p.throughput_seconds
             steps.append(
                 Step(
@@ -602,9 +636,15 @@ def plan_steps(
             )
     if "slow-work" in wanted:
         for impl in impls:
-            for variant, path in _variants(impl):
+            for variant, path in _variants(impl, p):
+                measured = _lab_variant(impl, variant)
+                validates = measured is None or p.validate_variants
+                loads = len(loads_of(measured, p.every_load))
                 secs = (
-                    start(impl) + p.probe_seconds + 2.2 * p.validate_seconds + 2.4 * p.slow_seconds
+                    start(impl)
+                    + p.probe_seconds
+                    + (2.2 * p.validate_seconds if validates else 0.0)
+                    + 1.2 * loads * p.slow_seconds
                 )
                 steps.append(
                     Step(

@@ -13,7 +13,7 @@ from bgref_compare._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._installed import check_installed
-    from ._memory import MemorySampler, total_memory, tree_memory
+    from ._memory import MemorySampler, total_memory, tree_memory, tree_threads
     from ._polling import wait_until
     from ._ports import free_port
     from ._process import ManagedProcess
@@ -36,6 +36,7 @@ _LAZY = {
     "MemorySampler": "._memory",
     "total_memory": "._memory",
     "tree_memory": "._memory",
+    "tree_threads": "._memory",
     "wait_until": "._polling",
     "free_port": "._ports",
     "ManagedProcess": "._process",
@@ -76,5 +77,6 @@ __all__ = [
     "serve",
     "total_memory",
     "tree_memory",
+    "tree_threads",
     "wait_until",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 
 import psutil
 
-__all__ = ["MemorySampler", "total_memory", "tree_memory"]
+__all__ = ["MemorySampler", "total_memory", "tree_memory", "tree_threads"]
 
 _MB = 1024 * 1024
 
@@ -39,6 +39,15 @@ def tree_memory(pids: Iterable[int]) -> tuple[int, int | None]:
     return rss, pss
 
 
+def tree_threads(pids: Iterable[int]) -> int:
+    """Threads of the processes and their descendants (a thread per request shows here)."""
+    count = 0
+    for proc in _tree(pids):
+        with contextlib.suppress(psutil.Error):
+            count += proc.num_threads()
+    return count
+
+
 def _tree(pids: Iterable[int]) -> list[psutil.Process]:
     procs: dict[int, psutil.Process] = {}
     for pid in pids:
@@ -60,11 +69,14 @@ class MemorySampler:
         self._thread: threading.Thread | None = None
         self.peak_rss_mb = 0.0
         self.peak_pss_mb: float | None = 0.0
+        self.peak_threads = 0
         self.samples = 0
 
     def sample(self) -> None:
         """Take one sample now."""
-        rss, pss = tree_memory(self._pids())
+        pids = list(self._pids())
+        rss, pss = tree_memory(pids)
+        self.peak_threads = max(self.peak_threads, tree_threads(pids))
         self.samples += 1
         self.peak_rss_mb = max(self.peak_rss_mb, rss / _MB)
         if pss is None:

@@ -1,0 +1,156 @@
+"""The pitfall lab's variants under the faults that apply to them: rows of the fault matrix.
+
+A variant is put through the faults ``Impl.variant_faults`` names (those it
+declares it loses, and the contrast: the same fault for its sibling that claims
+the contract), with the fault toolkit of ``_faults``: the same burst, strike
+and accounting as the implementation's own rows, sent to the variant's route.
+Each row records what the registry declares the variant loses to that fault,
+so that the report sets declared against measured from ``results.json`` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import partial
+
+from bgref_compare._profile import Profile
+from bgref_compare._results import Run
+from bgref_compare.loadgen._bench import Bench, RunningStack
+from bgref_compare.registry import GC, SIGTERM, TASK_ERROR, WORKER_CHILD_SIGKILL, Impl, Variant
+
+from ._faultmatrix import FaultRow
+from ._faults import FaultSink, _fault_stack, _guarded, _revive, _strike_once
+from ._scenarios import Step, start_seconds
+from ._strikes import Fault, fault_kinds
+
+__all__ = ["MATRIX_NAMES", "STOP_DELAY_MS", "plan_variant_fault_steps", "variant_faults"]
+
+# The registry's faults by the fault matrix's names.
+MATRIX_NAMES = {
+    SIGTERM: "graceful-stop",
+    WORKER_CHILD_SIGKILL: "pool-child-crash",
+    # The lab's own collector runs every 10 ms, and the raising task is on the
+    # route: the burst alone is the fault.
+    GC: "gc",
+    TASK_ERROR: "task-error",
+}
+# A SIGTERM loses what is still pending when the server's grace ends: with the
+# matrix's 20 ms of work almost nothing is, so the variants' stop runs with work
+# longer than the shortest grace a variant sets (``short-grace``'s 1 s), as the
+# contract suite does. Each row records the work it ran with.
+STOP_DELAY_MS = 1500.0
+# The no-strike faults first, the ones that stop a process last (each needs a restart).
+_ORDER = ("gc", "task-error", "pool-child-crash", "graceful-stop")
+
+
+def variant_faults(
+    impl: Impl, wanted: Sequence[str] = (), per_impl: int = 0
+) -> list[tuple[Variant, str]]:
+    """``(variant, matrix fault)`` for each fault a variant of ``impl`` is put through.
+
+    Only the faults of ``wanted`` (matrix names) if it is not empty, and only
+    for the first ``per_impl`` variants that have one (0: every variant).
+    """
+    found: list[tuple[Variant, str]] = []
+    variants: list[str] = []
+    for variant in impl.variants:
+        faults = [
+            MATRIX_NAMES[f]
+            for f in impl.variant_faults(variant)
+            if f in MATRIX_NAMES and (not wanted or MATRIX_NAMES[f] in wanted)
+        ]
+        if faults and (not per_impl or len(variants) < per_impl):
+            variants.append(variant.name)
+            found += [(variant, fault) for fault in faults]
+    return sorted(found, key=lambda pair: _ORDER.index(pair[1]))
+
+
+def _delay(profile: Profile, fault: str) -> float:
+    return STOP_DELAY_MS if fault == "graceful-stop" else profile.fault_delay_ms
+
+
+def _groups(
+    pairs: list[tuple[Variant, str]], profile: Profile
+) -> dict[tuple[tuple[str, ...], float], list[tuple[Variant, str]]]:
+    """The faults by the stack they need: the variant's server arguments and the work time."""
+    groups: dict[tuple[tuple[str, ...], float], list[tuple[Variant, str]]] = {}
+    for variant, fault in pairs:
+        groups.setdefault((variant.web_args, _delay(profile, fault)), []).append((variant, fault))
+    return groups
+
+
+def _row(
+    bench: Bench,
+    profile: Profile,
+    running: RunningStack,
+    variant: Variant,
+    fault: str,
+    delay: float,
+) -> FaultRow:
+    strikes: dict[str, Fault] = {**fault_kinds(profile), "gc": Fault(lambda r: None)}
+    strikes["task-error"] = strikes["gc"]
+    row = _strike_once(
+        bench,
+        profile,
+        running,
+        fault,
+        strikes[fault],
+        (variant.name, variant.path),
+    )
+    row["delay_ms"] = delay
+    # What the registry declares the variant loses to this fault (None: nothing).
+    declared = {MATRIX_NAMES[k]: v for k, v in variant.loses.items() if k in MATRIX_NAMES}
+    row["declared"] = declared.get(fault)
+    return row
+
+
+def run_variant_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> None:
+    """Every variant fault of ``impl``, one stack per server setting and work time."""
+    pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
+    for (_, delay), members in _groups(pairs, profile).items():
+        serving = impl.serving(members[0][0])
+        env = {"LOG_DELAY_MS": f"{delay:g}"}
+        with _fault_stack(bench, profile, serving, env) as running:
+            for i, (variant, fault) in enumerate(members):
+                one = partial(_row, bench, profile, running, variant, fault, delay)
+                _guarded(sink, impl, f"{fault} · {variant.name}", one)
+                if i < len(members) - 1:
+                    _revive(running)
+
+
+def plan_variant_fault_steps(
+    bench: Bench,
+    profile: Profile,
+    impls: Sequence[Impl],
+    scenarios: Sequence[str],
+    sink: FaultSink,
+) -> list[Step]:
+    """One step per implementation whose variants have faults, when ``faults`` is chosen."""
+    if "faults" not in scenarios:
+        return []
+    steps = []
+    burst = profile.fault_burst / profile.fault_rate
+    for impl in impls:
+        pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
+        if not pairs:
+            continue
+        stacks = len(_groups(pairs, profile))
+        seconds = stacks * start_seconds(impl)
+        for variant, fault in pairs:
+            # The burst and a second of quiet; after a stop, a restart, and where
+            # the variant claims the contract, the wait for its longer work.
+            seconds += burst + 1.5
+            if fault == "graceful-stop":
+                wait = STOP_DELAY_MS / 1000 if variant.claims_contract else 0.0
+                seconds += wait + start_seconds(impl)
+            elif fault == "pool-child-crash":
+                seconds += 2.0
+
+        def run(impl: Impl = impl) -> list[Run]:
+            run_variant_faults(bench, profile, impl, sink)
+            return []
+
+        steps.append(
+            Step("faults", impl.id, "variants", f"faults · {impl.id} · variants", seconds, run)
+        )
+    return steps
