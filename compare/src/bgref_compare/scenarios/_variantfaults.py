@@ -134,17 +134,19 @@ def plan_variant_fault_steps(
         pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
         if not pairs:
             continue
-        stacks = len(_groups(pairs, profile))
-        seconds = stacks * start_seconds(impl)
-        for variant, fault in pairs:
-            # The burst and a second of quiet; after a stop, a restart, and where
-            # the variant claims the contract, the wait for its longer work.
-            seconds += burst + 1.5
-            if fault == "graceful-stop":
-                wait = STOP_DELAY_MS / 1000 if variant.claims_contract else 0.0
-                seconds += wait + start_seconds(impl)
-            elif fault == "pool-child-crash":
-                seconds += 2.0
+        seconds = 0.0
+        for members in _groups(pairs, profile).values():
+            seconds += start_seconds(impl)
+            for i, (variant, fault) in enumerate(members):
+                # The burst and the settling's second of quiet; a stop also waits for
+                # the longer work where the variant claims the contract, and the web
+                # server starts again unless the stack ends there.
+                seconds += burst + 1.0
+                if fault == "graceful-stop":
+                    seconds += STOP_DELAY_MS / 1000 if variant.claims_contract else 0.0
+                    seconds += start_seconds(impl) if i < len(members) - 1 else 0.0
+                elif fault == "pool-child-crash":
+                    seconds += 2.0
 
         def run(impl: Impl = impl) -> list[Run]:
             run_variant_faults(bench, profile, impl, sink)
