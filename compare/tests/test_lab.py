@@ -212,8 +212,8 @@ def test_the_lab_renders_one_table_per_approach_with_its_verdicts() -> None:
     assert "**holds in part**" in lab  # a better ratio, a lower capacity
     # Which approach when: the idiomatic cost and what the tuning buys, in figures.
     advice = text.split("## Which approach when", 1)[1].split("\n## ", 1)[0]
-    assert f"`{variant}`: ratio 0.80, capacity 900/s, 345 threads and 210 MB" in advice
-    assert "As tuned here: ratio 0.90, capacity 160/s, 20 threads" in advice
+    assert f"`{variant}`: ratio 0.80, capacity 900 (probed), 345 threads and 210 MB" in advice
+    assert "As tuned here: ratio 0.90, capacity 160 (probed), 20 threads" in advice
     # The matrix keeps the implementations' own rows; the variants' sit in a table beside.
     faults = text.split("## Faults", 1)[1]
     assert f"| fault | {impl.id} |" in faults
