@@ -25,7 +25,8 @@ from .report._report import write_report
 from .scenarios._curves import plan_curve_steps
 from .scenarios._faultmatrix import FaultRow
 from .scenarios._faults import FaultSink, plan_fault_steps
-from .scenarios._scenarios import plan_steps, selfcheck
+from .scenarios._plan import plan_steps
+from .scenarios._selfcheck import selfcheck
 from .scenarios._soak import plan_soak_steps
 from .scenarios._variantfaults import plan_variant_fault_steps
 

@@ -15,7 +15,7 @@ from bgref_compare.loadgen._bench import Bench, CpuPlan
 from bgref_compare.registry import IMPLS
 from bgref_compare.scenarios._curves import plan_curve_steps
 from bgref_compare.scenarios._faults import FaultSink, plan_fault_steps
-from bgref_compare.scenarios._scenarios import plan_steps
+from bgref_compare.scenarios._plan import plan_steps
 from bgref_compare.scenarios._soak import plan_soak_steps
 from bgref_compare.scenarios._variantfaults import plan_variant_fault_steps
 

@@ -43,21 +43,16 @@ if TYPE_CHECKING:
         rows_of,
     )
     from ._faults import FaultSink, applicable_faults, plan_fault_steps, run_faults
+    from ._hotconnections import hot_connections
     from ._labplan import LOADS, lab_variants, loads_of
-    from ._scenarios import (
-        DEFAULT_VARIANT,
-        SEND_PATH,
-        Step,
-        hot_connections,
-        plan_steps,
-        scale_out,
-        selfcheck,
-        slow_work,
-        start_seconds,
-        throughput,
-        writer_cost,
-    )
+    from ._paths import DEFAULT_VARIANT, SEND_PATH
+    from ._plan import plan_steps
+    from ._scaleout import scale_out
+    from ._selfcheck import selfcheck, writer_cost
+    from ._slowwork import slow_work
     from ._soak import FLAT_WITHIN, memory_growth, plan_soak_steps, soak
+    from ._step import Step, start_seconds
+    from ._throughput import throughput
     from ._trivial import ANSWER, TrivialProtocol
     from ._variantfaults import (
         MATRIX_NAMES,
@@ -106,17 +101,17 @@ _LAZY = {
     "applicable_faults": "._faults",
     "plan_fault_steps": "._faults",
     "run_faults": "._faults",
-    "DEFAULT_VARIANT": "._scenarios",
-    "SEND_PATH": "._scenarios",
-    "Step": "._scenarios",
-    "hot_connections": "._scenarios",
-    "plan_steps": "._scenarios",
-    "scale_out": "._scenarios",
-    "selfcheck": "._scenarios",
-    "slow_work": "._scenarios",
-    "start_seconds": "._scenarios",
-    "throughput": "._scenarios",
-    "writer_cost": "._scenarios",
+    "DEFAULT_VARIANT": "._paths",
+    "SEND_PATH": "._paths",
+    "Step": "._step",
+    "start_seconds": "._step",
+    "plan_steps": "._plan",
+    "throughput": "._throughput",
+    "slow_work": "._slowwork",
+    "hot_connections": "._hotconnections",
+    "scale_out": "._scaleout",
+    "selfcheck": "._selfcheck",
+    "writer_cost": "._selfcheck",
     "FLAT_WITHIN": "._soak",
     "memory_growth": "._soak",
     "plan_soak_steps": "._soak",

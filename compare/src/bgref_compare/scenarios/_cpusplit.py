@@ -27,7 +27,7 @@ from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 from bgref_compare.stack._rawredis import redis_call
 
-from ._scenarios import BASELINE_PATH, SEND_PATH
+from ._paths import BASELINE_PATH, SEND_PATH
 
 __all__ = ["ProcessCpu", "SliceCpu", "cpu_split", "split_lines"]
 

@@ -38,15 +38,9 @@ from bgref_compare.loadgen._histogram import LogHistogram
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._scenarios import (
-    BASELINE_PATH,
-    DEFAULT_VARIANT,
-    SEND_PATH,
-    Step,
-    _base_run,
-    _with_memory,
-    start_seconds,
-)
+from ._paths import BASELINE_PATH, DEFAULT_VARIANT, SEND_PATH
+from ._record import _base_run, _with_memory
+from ._step import Step, start_seconds
 
 __all__ = [
     "CONCURRENCY",

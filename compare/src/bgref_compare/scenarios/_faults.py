@@ -18,7 +18,8 @@ from bgref_compare.stack._polling import wait_until
 
 from ._faultload import Bystander, FaultBurst
 from ._faultmatrix import FaultRow, fault_row
-from ._scenarios import SEND_PATH, Step
+from ._paths import SEND_PATH
+from ._step import Step
 from ._strikes import PAST_BOUND_S, RETRY_BOUND_S, STOPS, Fault, fault_kinds
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]

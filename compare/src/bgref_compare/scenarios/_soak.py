@@ -13,15 +13,10 @@ from bgref_compare.registry import Impl
 from bgref_compare.stack._memory import tree_memory
 
 from ._capacity import spread_policy
-from ._scenarios import (
-    DEFAULT_VARIANT,
-    SEND_PATH,
-    Step,
-    _base_run,
-    _probe,
-    _with_memory,
-    start_seconds,
-)
+from ._paths import DEFAULT_VARIANT, SEND_PATH
+from ._probe import _probe
+from ._record import _base_run, _with_memory
+from ._step import Step, start_seconds
 
 __all__ = ["FLAT_WITHIN", "memory_growth", "plan_soak_steps", "soak"]
 

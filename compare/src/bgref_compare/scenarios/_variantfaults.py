@@ -20,7 +20,7 @@ from bgref_compare.registry import GC, SIGTERM, TASK_ERROR, WORKER_CHILD_SIGKILL
 
 from ._faultmatrix import FaultRow
 from ._faults import FaultSink, _fault_stack, _guarded, _revive, _strike_once
-from ._scenarios import Step, start_seconds
+from ._step import Step, start_seconds
 from ._strikes import Fault, fault_kinds
 
 __all__ = ["MATRIX_NAMES", "STOP_DELAY_MS", "plan_variant_fault_steps", "variant_faults"]
