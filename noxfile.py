@@ -18,13 +18,17 @@ ROOT = Path(__file__).parent
 
 def _load_registry() -> ModuleType:
     # The registry is plain standard-library Python, loaded by path because
-    # nox itself runs outside every project environment.
-    path = ROOT / "compare" / "src" / "bgref_compare" / "registry.py"
-    spec = importlib.util.spec_from_file_location("_bgref_registry", path)
+    # nox itself runs outside every project environment. It is a package: its
+    # search location lets its relative imports (its schema, its entries) load.
+    package = ROOT / "compare" / "src" / "bgref_compare" / "registry"
+    spec = importlib.util.spec_from_file_location(
+        "_bgref_registry", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
+    # Before it runs: its relative imports, and dataclasses, look the package up.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

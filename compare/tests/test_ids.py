@@ -1,9 +1,10 @@
 """Knowledge about an implementation lives with it: no id is spelled out elsewhere.
 
-The harness (``compare/src`` outside ``registry.py``) and the contract suite
-(``tests/``) read the registry's fields; a string that names an implementation
-by its id there would be a table keyed by id, which a new implementation would
-have to find and extend. Test data in ``compare/tests`` may name ids.
+The harness (``compare/src`` outside the ``registry`` package) and the contract
+suite (``tests/``) read the registry's fields; a string that names an
+implementation by its id there would be a table keyed by id, which a new
+implementation would have to find and extend. Test data in ``compare/tests``
+may name ids.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from bgref_compare.registry import IMPL_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
-REGISTRY = ROOT / "compare" / "src" / "bgref_compare" / "registry.py"
+REGISTRY = ROOT / "compare" / "src" / "bgref_compare" / "registry"
 # An id as a word of its own: not part of a path, a package name or a longer word.
 _IDS = "|".join(map(re.escape, IMPL_IDS))
 ID = re.compile(rf"(?<![\w/.-])({_IDS})(?![\w/-])")
@@ -23,7 +24,7 @@ ID = re.compile(rf"(?<![\w/.-])({_IDS})(?![\w/-])")
 
 def _sources() -> list[Path]:
     files = [*(ROOT / "compare" / "src").rglob("*.py"), *(ROOT / "tests").rglob("*.py")]
-    return sorted(path for path in files if path != REGISTRY)
+    return sorted(path for path in files if not path.is_relative_to(REGISTRY))
 
 
 def _ids_named(path: Path) -> list[str]:

@@ -1,0 +1,72 @@
+"""The implementations of the send-message contract, declared as data in one place.
+
+The contract suite, the nox sessions and the comparison harness all read this
+package, so it must stay importable with the standard library alone (nox loads
+it by path from outside any project environment, its modules by relative import).
+What an entry declares is ``_schema.py``; each implementation's entry is a module
+of its own (``_fastapi.py`` and its siblings), so adding one is adding a module
+and naming its entry in ``IMPLS`` below.
+"""
+
+from __future__ import annotations
+
+from ._celery import CELERY
+from ._fastapi import FASTAPI
+from ._flask import FLASK
+from ._schema import (
+    ANSWER_WAITS,
+    FAULTS,
+    GC,
+    SIGTERM,
+    STRIKES,
+    TASK_ERROR,
+    USE_AFTER_CLEANUP,
+    WORKER_CHILD_SIGKILL,
+    Impl,
+    Model,
+    Process,
+    Variant,
+)
+from ._starlette import STARLETTE
+
+__all__ = [
+    "ANSWER_WAITS",
+    "FAULTS",
+    "GC",
+    "IMPLS",
+    "IMPL_IDS",
+    "SIGTERM",
+    "STRIKES",
+    "TASK_ERROR",
+    "USE_AFTER_CLEANUP",
+    "WORKER_CHILD_SIGKILL",
+    "Impl",
+    "Model",
+    "Process",
+    "Variant",
+    "get",
+    "order",
+]
+
+# The entries, one module each, in the order of tables and charts.
+IMPLS: tuple[Impl, ...] = (
+    FASTAPI,
+    STARLETTE,
+    FLASK,
+    CELERY,
+)
+
+IMPL_IDS: tuple[str, ...] = tuple(impl.id for impl in IMPLS)
+
+
+def order(impl_id: str) -> int:
+    """Where ``impl_id`` comes in tables and charts: the registry's order, unknown ids last."""
+    return IMPL_IDS.index(impl_id) if impl_id in IMPL_IDS else len(IMPL_IDS)
+
+
+def get(impl_id: str) -> Impl:
+    """Return the implementation registered under ``impl_id``."""
+    for impl in IMPLS:
+        if impl.id == impl_id:
+            return impl
+    raise KeyError(f"unknown implementation {impl_id!r}; known: {', '.join(IMPL_IDS)}")
