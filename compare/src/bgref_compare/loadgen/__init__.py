@@ -15,8 +15,9 @@ if TYPE_CHECKING:
     from ._connection import BALANCED, HOT, POLICIES, ROUND_ROBIN, Connection, ConnectionPool
     from ._histogram import LogHistogram
     from ._http import HTTPParseError, RequestTemplate, Response, ResponseParser, post_request
-    from ._loadgen import LoadSpec, Phase, run_spec
+    from ._loadgen import run_spec
     from ._owners import connection_owners
+    from ._spec import LoadSpec, Phase
     from ._stats import cdf_points, percentile, spread, summarize_ms
     from ._tail import LogTail
 
@@ -46,8 +47,8 @@ _LAZY = {
     "Response": "._http",
     "ResponseParser": "._http",
     "post_request": "._http",
-    "LoadSpec": "._loadgen",
-    "Phase": "._loadgen",
+    "LoadSpec": "._spec",
+    "Phase": "._spec",
     "run_spec": "._loadgen",
     "connection_owners": "._owners",
     "cdf_points": "._stats",

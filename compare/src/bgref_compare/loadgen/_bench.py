@@ -18,7 +18,7 @@ from bgref_compare.stack._memory import MemorySampler
 from bgref_compare.stack._redis import RedisServer
 from bgref_compare.stack._stack import Stack
 
-from ._loadgen import LoadSpec
+from ._spec import LoadSpec
 
 __all__ = ["Bench", "CpuPlan", "LoadGenError", "LoadOutcome", "RunningStack", "new_run_id"]
 
