@@ -39,6 +39,13 @@ def _plain_numbers(axis: Any) -> None:
     axis.set_minor_formatter(FuncFormatter(minor))
 
 
+def _titled(ax: Any, title: str) -> None:
+    """The title, a light grid and a small legend: how every line chart here ends."""
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def _name(run: Run) -> str:
     return run["impl"] if run["variant"] == "default" else f"{run['impl']}\n{run['variant']}"
 
@@ -131,9 +138,7 @@ def _completion(results: Results, plt: Any, path: Path) -> bool:
         _plain_numbers(ax.xaxis)
         ax.set_xlabel("completion latency, ms (log): intended send → line in the log")
         ax.set_ylabel("fraction of messages")
-        ax.set_title(f"slow work, {load} capacity")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        _titled(ax, f"slow work, {load} capacity")
     _save(plt, fig, path)
     return True
 
@@ -151,9 +156,7 @@ def _backlog(results: Results, plt: Any, path: Path) -> bool:
     _plain_numbers(ax.yaxis)
     ax.set_xlabel("seconds since the load started (it stops at the end of the offered load)")
     ax.set_ylabel("acknowledged, not yet in the log (log)")
-    ax.set_title("backlog under slow work above capacity")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _titled(ax, "backlog under slow work above capacity")
     _save(plt, fig, path)
     return True
 

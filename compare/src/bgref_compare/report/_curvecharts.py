@@ -9,7 +9,7 @@ from typing import Any
 from bgref_compare import registry
 from bgref_compare._results import Results, find_runs
 
-from ._charts import _plain_numbers, _save
+from ._charts import _plain_numbers, _save, _titled
 from ._curveverdicts import load_curve, sweep
 
 __all__ = ["CURVE_DRAWERS"]
@@ -45,9 +45,7 @@ def _load_curve(results: Results, plt: Any, path: Path) -> bool:
     _plain_numbers(ax.yaxis)
     ax.set_xlabel("offered load, % of the path's closed-loop throughput")
     ax.set_ylabel("response p99, ms (log), from intended send time")
-    ax.set_title("latency against offered load (open loop)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    _titled(ax, "latency against offered load (open loop)")
     _save(plt, fig, path)
     return True
 

@@ -20,6 +20,7 @@ from bgref_compare.scenarios._faultmatrix import FAULTS, FaultRow, rows_of
 
 from ._figures import Figures, fmt, ms
 from ._findings import _lab_impl, tutorial_claims
+from ._markdown import _capacity_cell
 from ._verdicts import advice_is_better, fault_claim
 
 __all__ = ["lab_fault_lines", "lab_section", "tuning_advice"]
@@ -82,17 +83,6 @@ def _losses(results: Results, impl: str, variant: str) -> str:
     )
 
 
-def _capacity(fig: Figures) -> str:
-    measured = fig.measured_capacity
-    if measured is None:
-        return "–"
-    if fig.verdict is None:
-        return f"{fmt(measured)} (probed)"
-    if fig.verdict == "confirmed":
-        return f"{fmt(measured)} ✔"
-    return f"not quoted ({fmt(measured)}: {fig.verdict})"
-
-
 def _above(fig: Figures, key: str) -> Any:
     return fig.above.get(key) if fig.above else None
 
@@ -103,7 +93,7 @@ def _table_row(results: Results, impl: str, variant: str) -> list[str]:
         f"`{variant}`" if variant != DEFAULT else "tuned",
         _describe(impl, variant),
         fmt(fig.ratio, 2),
-        _capacity(fig),
+        _capacity_cell(fig, short=True),
         ms(fig.completion(fig.below, "p99")),
         ms(fig.completion(fig.above, "p99")),
         fmt(_above(fig, "peak_rss_mb")),
@@ -184,7 +174,7 @@ def _markdown(rows: Sequence[list[str]]) -> list[str]:
 def _figures_text(results: Results, impl: str, variant: str) -> str:
     fig = Figures.of(results, impl, variant)
     # A capacity that failed its validation is not quoted, here as in the tables.
-    parts = [f"ratio {fmt(fig.ratio, 2)}", f"capacity {_capacity(fig)}"]
+    parts = [f"ratio {fmt(fig.ratio, 2)}", f"capacity {_capacity_cell(fig, short=True)}"]
     threads, rss = _above(fig, "peak_threads"), _above(fig, "peak_rss_mb")
     if threads is not None or rss is not None:
         parts.append(f"{fmt(threads)} threads and {fmt(rss)} MB at peak above capacity")

@@ -39,15 +39,17 @@ def _lost(run: Run) -> str:
     return f"{fmt(run['lost'])} / {fmt(run['duplicated'])}"
 
 
-def _capacity_cell(fig: Figures) -> str:
+def _capacity_cell(fig: Figures, *, short: bool = False) -> str:
+    """A capacity with how far it was checked; ``short`` for the pitfall lab's dense tables."""
     measured = fig.measured_capacity
     if measured is None:
         return "–"
     if fig.verdict is None:
-        return f"{fmt(measured)} (not validated)"
+        return f"{fmt(measured)} ({'probed' if short else 'not validated'})"
     if fig.verdict == "confirmed":
         return f"{fmt(measured)} ✔"
-    return f"not quoted ({fmt(measured)} failed validation: {fig.verdict})"
+    failed = ":" if short else " failed validation:"
+    return f"not quoted ({fmt(measured)}{failed} {fig.verdict})"
 
 
 def _count(n: int | None, noun: str) -> str:
