@@ -6,10 +6,11 @@ import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bgref_compare._profile import Profile
-from bgref_compare._results import Failure, Run
+from bgref_compare._results import Failure
 from bgref_compare.faults import fault_env, recycle_env, wait_written
 from bgref_compare.loadgen._accounting import count_messages
 from bgref_compare.loadgen._bench import Bench, RunningStack
@@ -18,8 +19,8 @@ from bgref_compare.stack._polling import wait_until
 
 from ._faultload import Bystander, FaultBurst
 from ._faultmatrix import FaultRow, fault_row
-from ._paths import SEND_PATH
-from ._step import Step
+from ._paths import DEFAULT_VARIANT, SEND_PATH
+from ._step import Step, impl_steps
 from ._strikes import PAST_BOUND_S, RETRY_BOUND_S, STOPS, Fault, fault_kinds
 
 __all__ = ["FaultSink", "applicable_faults", "plan_fault_steps", "run_faults"]
@@ -218,19 +219,22 @@ def plan_fault_steps(
     """One step per implementation running its faults, when ``faults`` is among ``scenarios``."""
     if "faults" not in scenarios:
         return []
-    steps = []
-    for impl in impls:
-        names = applicable_faults(impl, profile.fault_names)
-        if not names:
-            continue
-        per_fault = profile.fault_burst / profile.fault_rate + 2 * profile.fault_outage_s + 2.0
-        seconds = (5.0 if impl.needs_redis else 1.5) + len(names) * per_fault
-        if "unwritable-log-long" in names:
-            seconds += RETRY_BOUND_S + PAST_BOUND_S
+    return impl_steps(
+        "faults",
+        DEFAULT_VARIANT,
+        impls,
+        partial(_fault_seconds, profile),
+        lambda impl: run_faults(bench, profile, impl, sink),
+    )
 
-        def run(impl: Impl = impl) -> list[Run]:
-            run_faults(bench, profile, impl, sink)
-            return []
 
-        steps.append(Step("faults", impl.id, "default", f"faults · {impl.id}", seconds, run))
-    return steps
+def _fault_seconds(profile: Profile, impl: Impl) -> float:
+    """About how long ``impl``'s faults take (0 when none applies), for the progress estimate."""
+    names = applicable_faults(impl, profile.fault_names)
+    if not names:
+        return 0.0
+    per_fault = profile.fault_burst / profile.fault_rate + 2 * profile.fault_outage_s + 2.0
+    seconds = (5.0 if impl.needs_redis else 1.5) + len(names) * per_fault
+    if "unwritable-log-long" in names:
+        seconds += RETRY_BOUND_S + PAST_BOUND_S
+    return seconds

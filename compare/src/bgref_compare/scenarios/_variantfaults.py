@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from functools import partial
 
 from bgref_compare._profile import Profile
-from bgref_compare._results import Run
 from bgref_compare.loadgen._bench import Bench, RunningStack
 from bgref_compare.registry import GC, SIGTERM, TASK_ERROR, WORKER_CHILD_SIGKILL, Impl, Variant
 
 from ._faultmatrix import FaultRow
 from ._faults import FaultSink, _fault_stack, _guarded, _revive, _strike_once
-from ._step import Step, start_seconds
+from ._step import Step, impl_steps, start_seconds
 from ._strikes import Fault, fault_kinds
 
 __all__ = ["MATRIX_NAMES", "STOP_DELAY_MS", "plan_variant_fault_steps", "variant_faults"]
@@ -128,31 +127,30 @@ def plan_variant_fault_steps(
     """One step per implementation whose variants have faults, when ``faults`` is chosen."""
     if "faults" not in scenarios:
         return []
-    steps = []
+    return impl_steps(
+        "faults",
+        "variants",
+        impls,
+        partial(_variant_fault_seconds, profile),
+        lambda impl: run_variant_faults(bench, profile, impl, sink),
+    )
+
+
+def _variant_fault_seconds(profile: Profile, impl: Impl) -> float:
+    """About how long ``impl``'s variant faults take (0 when none applies)."""
     burst = profile.fault_burst / profile.fault_rate
-    for impl in impls:
-        pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
-        if not pairs:
-            continue
-        seconds = 0.0
-        for members in _groups(pairs, profile).values():
-            seconds += start_seconds(impl)
-            for i, (variant, fault) in enumerate(members):
-                # The burst and the settling's second of quiet; a stop also waits for
-                # the longer work where the variant claims the contract, and the web
-                # server starts again unless the stack ends there.
-                seconds += burst + 1.0
-                if fault == "graceful-stop":
-                    seconds += STOP_DELAY_MS / 1000 if variant.claims_contract else 0.0
-                    seconds += start_seconds(impl) if i < len(members) - 1 else 0.0
-                elif fault == "pool-child-crash":
-                    seconds += 2.0
-
-        def run(impl: Impl = impl) -> list[Run]:
-            run_variant_faults(bench, profile, impl, sink)
-            return []
-
-        steps.append(
-            Step("faults", impl.id, "variants", f"faults · {impl.id} · variants", seconds, run)
-        )
-    return steps
+    seconds = 0.0
+    pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
+    for members in _groups(pairs, profile).values():
+        seconds += start_seconds(impl)
+        for i, (variant, fault) in enumerate(members):
+            # The burst and the settling's second of quiet; a stop also waits for
+            # the longer work where the variant claims the contract, and the web
+            # server starts again unless the stack ends there.
+            seconds += burst + 1.0
+            if fault == "graceful-stop":
+                seconds += STOP_DELAY_MS / 1000 if variant.claims_contract else 0.0
+                seconds += start_seconds(impl) if i < len(members) - 1 else 0.0
+            elif fault == "pool-child-crash":
+                seconds += 2.0
+    return seconds
