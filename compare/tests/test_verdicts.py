@@ -202,3 +202,40 @@ def test_the_inline_def_endpoint_is_judged_apart_from_the_blocked_loop() -> None
     assert "In a plain `def` endpoint, which runs in the thread pool" in evidence
     assert "`def-endpoint` median 51.0 ms" in evidence
     assert "it completed 600 messages/s against 20 for `/wrong-way/`" in evidence
+
+
+def test_the_tuning_pays_only_beyond_what_the_run_can_tell_apart() -> None:
+    def lab(ratio: float, capacity: float) -> Results:
+        runs = [
+            *_throughput("celery", "default", 0.45),
+            *_throughput("celery", "delay", ratio),
+            _slow("celery", "default", "below", offered=19.5, acked=19.5, p50=60, p99=80),
+            _slow(
+                "celery",
+                "delay",
+                "below",
+                offered=capacity / 2,
+                acked=capacity / 2,
+                p50=60,
+                p99=80,
+            ),
+        ]
+        return assemble({}, {}, runs, [])
+
+    def verdict(ratio: float, capacity: float) -> str | None:
+        results = lab(ratio, capacity)
+        tuned, variant = Figures.of(results, "celery"), Figures.of(results, "celery", "delay")
+        return advice_is_better(tuned, variant).outcome
+
+    # 39/s against 38/s and 0.45 against 0.42: the run cannot tell them apart.
+    assert verdict(0.42, 38.0) == "does not hold"
+    assert (
+        "is none"
+        in advice_is_better(
+            Figures.of(lab(0.42, 38.0), "celery"), Figures.of(lab(0.42, 38.0), "celery", "delay")
+        ).basis
+    )
+    # Beyond both margins: the tuning pays.
+    assert verdict(0.06, 30.0) == "holds"
+    # A clear ratio, a capacity within 10%: in part.
+    assert verdict(0.06, 37.0) == "holds in part"

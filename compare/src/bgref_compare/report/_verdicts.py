@@ -18,6 +18,8 @@ from ._figures import Figures, fmt, ms, pct
 
 __all__ = [
     "ACCEPTED_SHARE",
+    "CAPACITY_MARGIN",
+    "RATIO_MARGIN",
     "Verdict",
     "advice_is_better",
     "direct_call_blocks",
@@ -106,10 +108,20 @@ def direct_call_blocks(wrong: Figures, task: Figures, delay_ms: float) -> Verdic
     return Verdict("holds" if holds else "does not hold", basis)
 
 
+# Differences smaller than these are no difference: the paired repetitions of
+# one run spread by about ±0.05 around their median ratio (the reference run's
+# fastapi 0.91-0.99, starlette 0.90-0.99), and a validated capacity is known to
+# 10% (``_capacity``'s check offers 90% and 110% of it).
+RATIO_MARGIN = 0.05
+CAPACITY_MARGIN = 0.10
+
+
 def advice_is_better(advised: Figures, other: Figures) -> Verdict:
     """Whether ``advised`` beats ``other`` on both the throughput ratio and slow-work capacity.
 
-    ``"holds"`` if on both, ``"does not hold"`` if on neither, else ``"holds in part"``.
+    ``"holds"`` if on both, ``"does not hold"`` if on neither, else ``"holds in
+    part"``. A ratio within ``RATIO_MARGIN`` of the other, or a capacity within
+    ``CAPACITY_MARGIN`` of it, does not beat it: the run cannot tell them apart.
     """
     basis = (
         f"ratio {fmt(advised.ratio, 2)} (`{advised.variant}`) against {fmt(other.ratio, 2)} "
@@ -119,9 +131,18 @@ def advice_is_better(advised: Figures, other: Figures) -> Verdict:
     if None in (advised.ratio, other.ratio, advised.capacity, other.capacity):
         return Verdict(None, basis)
     wins = [
-        advised.ratio >= other.ratio,  # type: ignore[operator]
-        advised.capacity >= other.capacity,  # type: ignore[operator]
+        advised.ratio > other.ratio + RATIO_MARGIN,  # type: ignore[operator]
+        advised.capacity > other.capacity * (1 + CAPACITY_MARGIN),  # type: ignore[operator]
     ]
+    ties = [
+        abs(advised.ratio - other.ratio) <= RATIO_MARGIN,  # type: ignore[operator]
+        abs(advised.capacity - other.capacity) <= other.capacity * CAPACITY_MARGIN,  # type: ignore[operator]
+    ]
+    if any(ties):
+        basis += (
+            f" (a difference within {RATIO_MARGIN:g} of ratio or {CAPACITY_MARGIN:.0%} of "
+            "capacity is none)"
+        )
     outcome = "holds" if all(wins) else "does not hold" if not any(wins) else "holds in part"
     return Verdict(outcome, basis)
 
