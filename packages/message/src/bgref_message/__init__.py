@@ -1,8 +1,9 @@
-"""The contract's ``message``, read strictly from a raw query string; its answer; a test trace."""
+"""The contract's ``message``, read strictly; its answers; the publish gate; a test trace."""
 
 from __future__ import annotations
 
-from ._answer import RECEIVED
+from ._answer import RECEIVED, RETRY_AFTER, UNAVAILABLE, health, refusal
+from ._gate import BrokerUnavailable, PublishGate, describe
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
 from ._trace import TRACE_ENV, Trace, TraceMiddleware, work_started
 from ._value import check_message
@@ -10,11 +11,18 @@ from ._value import check_message
 __all__ = [
     "MAX_LENGTH",
     "RECEIVED",
+    "RETRY_AFTER",
     "TRACE_ENV",
+    "UNAVAILABLE",
+    "BrokerUnavailable",
     "InvalidMessage",
+    "PublishGate",
     "Trace",
     "TraceMiddleware",
     "check_message",
+    "describe",
+    "health",
     "parse_message",
+    "refusal",
     "work_started",
 ]
