@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._answer import RECEIVED, RETRY_AFTER, UNAVAILABLE, health, refusal
-from ._gate import BrokerUnavailable, PublishGate, describe
+from ._gate import BrokerUnavailable, PartlyPublished, PublishGate, describe
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
 from ._trace import TRACE_ENV, Trace, TraceMiddleware, work_started
 from ._value import check_message
@@ -16,6 +16,7 @@ __all__ = [
     "UNAVAILABLE",
     "BrokerUnavailable",
     "InvalidMessage",
+    "PartlyPublished",
     "PublishGate",
     "Trace",
     "TraceMiddleware",

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
-__all__ = ["BrokerUnavailable", "PublishGate"]
+__all__ = ["BrokerUnavailable", "PartlyPublished", "PublishGate"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,19 @@ _MAX_ROUNDS = 8
 
 class BrokerUnavailable(Exception):
     """The broker did not take the item (or is known to be away): it is not acknowledged."""
+
+
+class PartlyPublished(Exception):
+    """Raised by ``publish(batch)``, from the error, when only the first ``sent`` items went out.
+
+    For a client that queues one item per call: the items before the failure
+    are in the broker and get their 200, the others their 503; without it a
+    failure refuses the whole batch, items the broker took included.
+    """
+
+    def __init__(self, sent: int) -> None:
+        super().__init__(f"{sent} items published before the failure")
+        self.sent = sent
 
 
 class PublishGate(Generic[T]):
@@ -53,12 +66,13 @@ class PublishGate(Generic[T]):
     in flight at a time, so a busy server sends fewer, fuller batches.
 
     The loop waits for the thread at most ``timeout`` seconds. A publish that
-    raises or outlives the bound refuses its whole batch (``BrokerUnavailable``)
-    and opens the breaker: every later request is refused at once until a probe
-    (``ping``, in a thread of its own) finds the broker again. A publish that
-    timed out is never sent again: the broker may still carry it out, and a
-    replay could queue it twice (its 503 is *in doubt*, docs/contract.md).
-    ``publish`` itself must not retry after a timeout, for the same reason.
+    raises or outlives the bound refuses its batch (``BrokerUnavailable``; all
+    of it, unless it raised ``PartlyPublished``) and opens the breaker: every
+    later request is refused at once until a probe (``ping``, in a thread of
+    its own) finds the broker again. A publish that timed out is never sent
+    again: the broker may still carry it out, and a replay could queue it twice
+    (its 503 is *in doubt*, docs/contract.md). ``publish`` itself must not
+    retry after a timeout, for the same reason.
     """
 
     def __init__(
@@ -188,24 +202,26 @@ class PublishGate(Generic[T]):
             # cannot be stopped); its outcome is unknown, as after a socket timeout.
             await asyncio.wait_for(asyncio.shield(sent), self._timeout)
         except Exception as error:
+            taken = 0
             if isinstance(error, asyncio.TimeoutError):
                 reason = f"{self._name} did not answer within {self._timeout:g} s"
                 sent.add_done_callback(functools.partial(_late, len(items)))
             else:
+                if isinstance(error, PartlyPublished):
+                    taken = error.sent
                 reason = f"{self._name} did not take the message: {describe(error)}"
             logger.warning(
                 "%s (%d messages refused after %.2f s)",
                 reason,
-                len(items),
+                len(items) - taken,
                 time.monotonic() - started,
             )
             self._mark_down(reason)
-            _fail(batch, BrokerUnavailable(reason))
+            _succeed(batch[:taken])
+            _fail(batch[taken:], BrokerUnavailable(reason))
         else:
             self._last_answer = time.monotonic()
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+            _succeed(batch)
         finally:
             self._in_flight = None
             if self._pending:
@@ -254,6 +270,12 @@ def describe(error: BaseException) -> str:
     while root.__cause__ is not None:
         root = root.__cause__
     return f"{type(root).__name__}: {root}"
+
+
+def _succeed(batch: Sequence[tuple[object, asyncio.Future[None]]]) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_result(None)
 
 
 def _fail(batch: Sequence[tuple[object, asyncio.Future[None]]], error: Exception) -> None:
