@@ -32,16 +32,21 @@ class Settings:
     # seconds (a failover, a slow fork) should only delay the worker.
     worker_timeout: float = 30.0
     connect_timeout: float = 1.0
+    # How long a group of messages waits for each next one before it is
+    # published (the publish gate's linger): fuller tasks, which the worker runs
+    # for about the same cost per task whatever their size, for a little latency.
+    publish_linger: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
-        """Read ``REDIS_URL``, ``BGREF_VISIBILITY_TIMEOUT`` and ``BGREF_WORKERS``."""
+        """Read ``REDIS_URL`` and the ``BGREF_*`` settings (packages/celery/README.md)."""
         return cls(
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
             visibility_timeout=_positive_float(
                 environ, "BGREF_VISIBILITY_TIMEOUT", cls.visibility_timeout
             ),
             workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
+            publish_linger=_milliseconds(environ, "BGREF_PUBLISH_LINGER_MS", cls.publish_linger),
         )
 
     @property
@@ -84,3 +89,17 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {raw!r}")
     return value
+
+
+def _milliseconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A duration given in milliseconds (0 or more), in seconds."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of milliseconds, not {raw!r}") from None
+    if not math.isfinite(value) or value < 0 or value > 1000:
+        raise ValueError(f"{name} must be between 0 and 1000 milliseconds, not {raw!r}")
+    return value / 1000

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
-from bgref_message import RECEIVED
+from bgref_message import RECEIVED, RETRY_AFTER, UNAVAILABLE, BrokerUnavailable, health
 
 from ._celery import make_celery, publisher_transport_options
 from ._lab import lab_router
 from ._message import Message
-from ._publisher import BrokerUnavailable, Publisher
+from ._publisher import Publisher
 from ._settings import Settings
 
 __all__ = ["create_app"]
@@ -24,7 +24,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is None:
         settings = Settings.from_env()
     publisher = Publisher(
-        make_celery(settings), publisher_transport_options(settings), settings.publish_deadline
+        make_celery(settings),
+        publisher_transport_options(settings),
+        settings.publish_deadline,
+        linger=settings.publish_linger,
     )
 
     @asynccontextmanager
@@ -47,9 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def send_message(message: Message) -> dict[str, str]:
         """Queue the message for a Celery worker; answer once Redis holds it."""
         try:
-            await publisher.publish(message)
+            await publisher.gate.submit(message)
         except BrokerUnavailable as error:
-            raise HTTPException(503, detail=str(error), headers={"Retry-After": "1"}) from None
+            raise HTTPException(UNAVAILABLE, detail=str(error), headers=RETRY_AFTER) from None
         return RECEIVED
 
     @app.post("/baseline/")
@@ -66,9 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str] | JSONResponse:
         """Answer 503 while Redis is known to be away, else 200; never wait on Redis."""
         # A health check that waited on a frozen Redis would time out itself.
-        reason = publisher.unavailable()
-        if reason is not None:
-            return JSONResponse({"status": "unavailable", "detail": reason}, status_code=503)
-        return {"status": "ok"}
+        status, body = health(publisher.gate.unavailable())
+        return body if status == 200 else JSONResponse(body, status_code=status)
 
     return app

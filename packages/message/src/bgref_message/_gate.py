@@ -65,6 +65,12 @@ class PublishGate(Generic[T]):
     meanwhile wait for that call and go together in the next one: one publish
     in flight at a time, so a busy server sends fewer, fuller batches.
 
+    With a ``linger`` (seconds), a group waits that long for each next item
+    instead of one loop iteration (at most eight times), and so does the group
+    that formed during a round trip, for the requests that the answers bring
+    back: fuller batches for a little latency, as a Kafka producer's
+    ``linger.ms`` trades them.
+
     The loop waits for the thread at most ``timeout`` seconds. A publish that
     raises or outlives the bound refuses its batch (``BrokerUnavailable``; all
     of it, unless it raised ``PartlyPublished``) and opens the breaker: every
@@ -82,6 +88,7 @@ class PublishGate(Generic[T]):
         *,
         timeout: float,
         max_batch: int = 32,
+        linger: float = 0.0,
         probe_interval: float = 0.5,
         name: str = "Redis",
     ) -> None:
@@ -90,6 +97,8 @@ class PublishGate(Generic[T]):
         # How long a request waits for its publish at most, whatever the thread does.
         self._timeout = timeout
         self._max_batch = max_batch
+        # How long a group waits for each next item (0: one loop iteration).
+        self._linger = linger
         # How often an unavailable broker is probed until it answers again.
         self._probe_interval = probe_interval
         # What the refusals call the broker.
@@ -173,11 +182,15 @@ class PublishGate(Generic[T]):
             executor.shutdown(wait=False)
 
     def _flush_when_settled(self, seen: int, rounds: int) -> None:
-        # While the last loop iteration brought more items, wait one more: a
-        # busy server then sends fewer, fuller batches, and an idle one sends at once.
+        # While the last wait brought more items, wait once more: a busy server
+        # then sends fewer, fuller batches, and an idle one sends at once.
         pending = len(self._pending)
         if seen < pending < self._max_batch and rounds < _MAX_ROUNDS:
-            asyncio.get_running_loop().call_soon(self._flush_when_settled, pending, rounds + 1)
+            loop = asyncio.get_running_loop()
+            if self._linger:
+                loop.call_later(self._linger, self._flush_when_settled, pending, rounds + 1)
+            else:
+                loop.call_soon(self._flush_when_settled, pending, rounds + 1)
         else:
             self._flush()
 
@@ -224,7 +237,11 @@ class PublishGate(Generic[T]):
             _succeed(batch)
         finally:
             self._in_flight = None
-            if self._pending:
+            if self._pending and self._linger:
+                # What arrived during the round trip waits for the requests that
+                # this round trip's answers bring back (a linger each).
+                self._flush_when_settled(0, 0)
+            elif self._pending:
                 # What arrived during the round trip is a group already: send it now.
                 self._flush()
 
