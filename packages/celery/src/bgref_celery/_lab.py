@@ -30,8 +30,8 @@ from celery import Celery
 from fastapi import APIRouter
 
 from bgref_message import RECEIVED
+from bgref_message.fastapi import Message
 
-from ._message import Message
 from ._settings import Settings
 from ._tasks import get_writer
 

@@ -9,10 +9,10 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
 from bgref_message import RECEIVED, RETRY_AFTER, UNAVAILABLE, BrokerUnavailable, health
+from bgref_message.fastapi import Message
 
 from ._celery import make_celery, publisher_transport_options
 from ._lab import lab_router
-from ._message import Message
 from ._publisher import Publisher
 from ._settings import Settings
 

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 
 from bgref_linelog import LogWriter
+from bgref_message.fastapi import Message
 
-from ._message import Message
 from ._models import Received
 
 __all__ = ["USED_AFTER_CLEANUP", "router"]

@@ -6,8 +6,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from bgref_linelog import LogWriter
+from bgref_message.fastapi import Message
 
-from ._message import Message
 from ._models import Health, Received, unavailable
 from ._tasks import write_message
 
