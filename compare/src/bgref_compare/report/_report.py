@@ -15,6 +15,7 @@ from ._markdown import _image, _table
 from ._method import _failures, _method
 from ._overview import _header, _summary
 from ._pitfalls import _pitfalls
+from ._queues import queue_advice, queue_section
 from ._scaleout import _scale_out
 from ._slowwork import _slow_work
 from ._soak import _soak
@@ -34,13 +35,19 @@ def render_report(results: Results, charts: list[str]) -> str:
     # Schema 4 sets every approach's idiomatic versions against it (the pitfall lab);
     # older results render as they always did.
     lab = results.get("schema", 0) >= 4
-    for paragraph in [*approach_advice(results), *(tuning_advice(results) if lab else [])]:
+    advice = [
+        *approach_advice(results),
+        *queue_advice(results),
+        *(tuning_advice(results) if lab else []),
+    ]
+    for paragraph in advice:
         lines += [f"- {paragraph}", ""]
     lines += [
         *_throughput(results, charts),
         *_slow_work(results, charts),
         *(lab_section(results) if lab else _pitfalls(results)),
         *_scale_out(results, charts),
+        *queue_section(results),
         *curve_lines(results, _table, lambda name: _image(name, charts)),
         *_soak(results),
         *_faults(results),
