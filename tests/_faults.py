@@ -101,14 +101,14 @@ def require_worker(impl: Impl) -> str:
     return impl.processes[1].name
 
 
-def busy_pool_child(worker: ManagedProcess, timeout: float = 10.0) -> int:
+def busy_pool_child(worker: ManagedProcess, impl: Impl, timeout: float = 10.0) -> int:
     """A pool process of ``worker`` that is mid-task; fail the test if none is seen in time.
 
     Skip the test if the worker runs no pool processes.
     """
     if not pool_children(worker):
         pytest.skip(f"the {worker.name} process runs no pool processes")
-    pid = busy_pool_process(worker, timeout)
+    pid = busy_pool_process(worker, timeout, impl.mid_task_wchan)
     if pid is None:
         pytest.fail(f"no pool process of {worker.name} was seen mid-task within {timeout} s")
     return pid

@@ -153,7 +153,7 @@ def test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing(
     request.node.user_properties.append(("queued_at_kill", queued))
     # Messages the worker held when Redis died come back: at-least-once, at
     # most the jobs its pool processes held.
-    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.held_per_worker)
     ledger.check_nothing_lost()
 
 
@@ -180,5 +180,5 @@ def test_a_frozen_broker_gets_503s_then_recovers_and_loses_nothing(
     # are never in doubt, and the check below holds them to "never written".
     assert len(waited) < len(during), f"every refusal waited on the broker ({ledger})"
     request.node.user_properties.append(("refused_written", len(ledger.unexpected)))
-    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job, in_doubt=waited)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.held_per_worker, in_doubt=waited)
     ledger.check_nothing_lost()

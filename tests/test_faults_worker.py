@@ -50,7 +50,7 @@ def test_a_killed_worker_loses_nothing_once_restarted(
     ledger.check_all_answered()
     # At-least-once: a job written but not yet acknowledged comes back, at most
     # every job that the dead worker's pool processes held.
-    ledger.check_consistent(max_duplicated=WORKERS * impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=WORKERS * impl.held_per_worker)
     # Everything the dead worker held comes back after the visibility timeout,
     # including a message it was taking from the queue at the instant it died.
     ledger.check_nothing_lost()
@@ -59,20 +59,20 @@ def test_a_killed_worker_loses_nothing_once_restarted(
 def test_a_message_taken_by_a_consumer_that_died_comes_back(
     impl: Impl, fault_stack: Stack
 ) -> None:
-    """A message left in a dead consumer's processing list is handed out again and written."""
+    """A message taken by a consumer that died before recording it is handed out again, written."""
     name = require_worker(impl)
-    if impl.orphan_list is None or impl.broker_queue is None:
-        pytest.skip(f"{impl.id} takes messages into no list of its own (registry: orphan_list)")
+    if impl.orphan_take is None:
+        pytest.skip(f"{impl.id} takes messages into no record of its own (registry: orphan_take)")
     stack = fault_stack
     broker = stack.env["REDIS_URL"]
     message = burst_messages("in-transit", 1)[0]
     stack[name].stop()
     with http_client(stack.base_url) as client:
         assert send(client, message).status_code == 200
-    # What a worker that died between taking the message and recording it leaves:
-    # the message in its processing list, neither queued nor unacknowledged.
-    queue, orphan = impl.broker_queue, impl.orphan_list
-    assert redis_call(broker, "LMOVE", queue, orphan, "RIGHT", "LEFT") is not None
+    # What a worker that died between taking the message and recording it leaves
+    # (the registry's orphan_take: a processing list of its own, a stream group's
+    # pending list): the message taken, and no live worker holding it.
+    assert redis_call(broker, *impl.orphan_take), "nothing was taken from the queue"
     stack.start_process(name)
     assert wait_until(lambda: message in written(stack.log_path), SETTLE, 0.1), (
         f"the message never came back\n{describe(stack)}"
@@ -90,7 +90,7 @@ def test_a_killed_pool_process_loses_nothing(
     messages = burst_messages("sigkill-pool", BURST)
     burst = Burst(stack.base_url, messages).start()
     _busy(stack, messages)
-    pid = busy_pool_child(stack[name])
+    pid = busy_pool_child(stack[name], impl)
     os.kill(pid, signal.SIGKILL)
     answers = burst.join()
     ledger = settle(stack, answers, SETTLE)
@@ -98,5 +98,5 @@ def test_a_killed_pool_process_loses_nothing(
     assert stack[name].running, f"the worker died with its pool process\n{describe(stack)}"
     ledger.check_all_answered()
     # The job that the killed process held runs again: at most one job's messages twice.
-    ledger.check_consistent(max_duplicated=impl.messages_per_job)
+    ledger.check_consistent(max_duplicated=impl.held_per_worker)
     ledger.check_nothing_lost()

@@ -51,6 +51,10 @@ def test_the_workers_setting_bounds_the_work_at_once(
 ) -> None:
     """With ``BGREF_WORKERS=n`` and n + 1 slow messages, exactly n are worked on at once."""
     name = _workers_env(impl)
+    if impl.jobs_per_worker != 1:
+        # Each worker overlaps up to that many jobs that await the work, which
+        # /proc cannot tell from waiting for new work (registry: jobs_per_worker).
+        pytest.skip(f"each of {impl.id}'s workers runs up to {impl.jobs_per_worker} jobs at once")
     stack = stack_factory({name: str(workers), "LOG_DELAY_MS": str(SLOW_MS)})
     messages = [f"workers {token()} {n}" for n in range(workers + 1)]
     # One connection: one web process takes them all, where there are several.

@@ -52,17 +52,27 @@ def threads_mid_task(pid: int) -> int:
     return sum(1 for tid in threads if _in_time_sleep(int(tid)))
 
 
-def busy_pool_process(worker: ManagedProcess, timeout: float = 10.0) -> int | None:
+def _waits_in(pid: int, wchan: str) -> bool:
+    try:
+        return wchan in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+def busy_pool_process(
+    worker: ManagedProcess, timeout: float = 10.0, wchan: str | None = None
+) -> int | None:
     """A pool process of ``worker`` that is mid-task, or None if none is seen within ``timeout``.
 
-    Mid-task means asleep in the simulated work (``time.sleep``).
+    Mid-task means asleep in the simulated work (``time.sleep``), or waiting in
+    ``wchan`` (the registry's ``mid_task_wchan``) where the work is awaited.
     """
     children = pool_children(worker)
     busy: list[int] = []
 
     def sleeping() -> bool:
         for pid in children:
-            if _in_time_sleep(pid):
+            if _in_time_sleep(pid) if wchan is None else _waits_in(pid, wchan):
                 busy.append(pid)
                 return True
         return False

@@ -28,6 +28,7 @@ from ._schema import (
     Variant,
 )
 from ._starlette import STARLETTE
+from ._taskiq import TASKIQ
 
 __all__ = [
     "ANSWER_WAITS",
@@ -54,6 +55,7 @@ IMPLS: tuple[Impl, ...] = (
     STARLETTE,
     FLASK,
     CELERY,
+    TASKIQ,
 )
 
 IMPL_IDS: tuple[str, ...] = tuple(impl.id for impl in IMPLS)

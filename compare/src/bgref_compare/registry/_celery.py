@@ -57,10 +57,10 @@ CELERY = Impl(
     # kombu's queue, its record of messages delivered and not acknowledged, and
     # the lists that bgref_celery's transport takes messages into
     # (packages/celery/src/bgref_celery/_transport.py), here one of a consumer
-    # that no longer exists.
+    # that no longer exists (orphan_take).
     broker_queue="celery",
     broker_backlog=(("LLEN", "celery"), ("HLEN", "unacked"), ("KEYS", "bgref.processing:*")),
-    orphan_list="bgref.processing:0123456789abcdef:celery",
+    orphan_take=("LMOVE", "celery", "bgref.processing:0123456789abcdef:celery", "RIGHT", "LEFT"),
     raw_push="bgref_celery._wire:push",
     variants=(
         Variant(

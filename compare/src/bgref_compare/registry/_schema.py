@@ -142,16 +142,28 @@ class Impl:
     # The most messages one background job carries (the Celery web groups
     # messages into one task): what one job run twice can duplicate.
     messages_per_job: int = 1
+    # The most jobs one background worker runs at once: 1 for a thread or a pool
+    # process; an async worker process overlaps many that await their work
+    # (taskiq's --max-async-tasks). With messages_per_job, what a crash of one
+    # worker, or of the broker under it, can leave written but unacknowledged.
+    jobs_per_worker: int = 1
+    # What a worker's pool process waits in while mid-task, as /proc/<pid>/wchan
+    # names it, where the work is awaited: an async worker waits in its event
+    # loop's epoll, idle or not, so only a burst in progress makes it mid-task.
+    # None: asleep in the simulated work (time.sleep), which no idle process is.
+    mid_task_wchan: str | None = None
     # The Redis list the web pushes messages to and the workers consume; None
     # without a broker.
     broker_queue: str | None = None
     # Redis commands that all answer 0 or an empty list once the broker holds no
     # message that is queued, or taken by a worker and not yet acknowledged.
     broker_backlog: tuple[tuple[str, ...], ...] = ()
-    # A list in which a consumer that died between taking a message and recording
-    # it would leave the message; None where a taken message is never outside the
-    # broker's own records (the test that strands one there does not apply).
-    orphan_list: str | None = None
+    # The Redis command that takes one queued message the way a consumer would
+    # that then died before it recorded or acknowledged it (into a list of its
+    # own, or a stream group's pending list under a consumer name no worker
+    # has); the message must come back. None where a taken message is never
+    # outside the broker's own records (the test that strands one does not apply).
+    orphan_take: tuple[str, ...] | None = None
     # "module:function" in the implementation's package that queues a raw job
     # straight into its broker's Redis, in the queue's own wire format, as any
     # local client could: push(redis_url, args, kwargs, *, task, encoding) -> the
@@ -202,6 +214,11 @@ class Impl:
     # The distributions besides its own package whose versions can move its
     # figures (framework, server, broker client): every run records them.
     versions: tuple[str, ...] = ()
+
+    @property
+    def held_per_worker(self) -> int:
+        """The most messages one worker holds written but not acknowledged: what it can duplicate."""
+        return self.jobs_per_worker * self.messages_per_job
 
     @property
     def web(self) -> Process:

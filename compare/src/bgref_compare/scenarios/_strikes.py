@@ -115,7 +115,8 @@ def _kill_pool_child(running: RunningStack) -> None:
     children = pool_children(worker)
     if not children:
         raise RuntimeError("the worker runs no pool processes")
-    os.kill(busy_pool_process(worker, timeout=2.0) or children[0], signal.SIGKILL)
+    busy = busy_pool_process(worker, 2.0, running.stack.impl.mid_task_wchan)
+    os.kill(busy or children[0], signal.SIGKILL)
 
 
 def _broker(running: RunningStack) -> Any:

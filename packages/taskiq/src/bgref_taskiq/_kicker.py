@@ -1,0 +1,104 @@
+"""Kicking tasks from the event loop: bounded by a deadline, behind a breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from ._broker import StreamBroker
+
+__all__ = ["BrokerUnavailable", "Kicker"]
+
+logger = logging.getLogger(__name__)
+
+# How often Redis is pinged: while it answers, and while it is away.
+_CHECK_INTERVAL = 1.0
+_PROBE_INTERVAL = 0.5
+
+
+class BrokerUnavailable(Exception):
+    """Redis did not take the message (or is known to be away): it is not acknowledged."""
+
+
+class Kicker:
+    """Sends ``write_message`` tasks with ``kiq`` and keeps track of whether Redis answers.
+
+    ``kiq`` is async all the way down (redis.asyncio): the event loop serves
+    other requests while a kick waits. Each kick is bounded by ``deadline``
+    (a connection, then the reply) and never retried: a command that timed out
+    may still be carried out. After a failure, every kick is refused at once
+    (503) until a ping answers again; a monitor pings every second (every half
+    second while Redis is away), so ``/healthz`` reads the state and never waits.
+    """
+
+    def __init__(self, broker: StreamBroker, task: Any, deadline: float) -> None:
+        self._broker = broker
+        self._task = task
+        self._deadline = deadline
+        self._down: str | None = "not checked yet"
+        self._monitor: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Declare the consumer group and check Redis once, then keep checking it."""
+        try:
+            await asyncio.wait_for(self._broker.startup(), self._deadline)
+        except Exception as error:
+            # The app serves anyway (healthz says 503); the worker declares the group too.
+            logger.warning("Could not set up the stream: %s", _describe(error))
+        await self._check()
+        self._monitor = asyncio.get_running_loop().create_task(self._watch())
+
+    async def close(self) -> None:
+        """Stop checking and release the connections."""
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._broker.shutdown(), self._deadline)
+
+    def unavailable(self) -> str | None:
+        """Why Redis is known to be unavailable, or None if its last answer was fine."""
+        return self._down
+
+    async def kick(self, message: str) -> None:
+        """Queue ``message``; raise ``BrokerUnavailable`` unless Redis holds it."""
+        if self._down is not None:
+            raise BrokerUnavailable(self._down)
+        try:
+            await asyncio.wait_for(self._task.kiq(message), self._deadline)
+        except Exception as error:
+            reason = f"Redis did not take the message: {_describe(error)}"
+            self._mark_down(reason)
+            raise BrokerUnavailable(reason) from None
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(_CHECK_INTERVAL if self._down is None else _PROBE_INTERVAL)
+            await self._check()
+
+    async def _check(self) -> None:
+        try:
+            await asyncio.wait_for(self._broker.client.ping(), self._deadline)
+        except Exception as error:
+            self._mark_down(f"Redis is not answering: {_describe(error)}")
+        else:
+            if self._down is not None:
+                logger.warning("Broker available")
+            self._down = None
+
+    def _mark_down(self, reason: str) -> None:
+        if self._down is None:
+            logger.error("Broker unavailable: %s", reason)
+        self._down = reason
+
+
+def _describe(error: BaseException) -> str:
+    # taskiq wraps the broker's error in SendTaskError; name the root cause.
+    while error.__cause__ is not None:
+        error = error.__cause__
+    if isinstance(error, asyncio.TimeoutError):
+        return "no answer in time"
+    return f"{type(error).__name__}: {error}"
