@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
+from bgref_linelog import LogWriter
+
 from ._broker import StreamBroker
 from ._settings import Settings
 from ._tasks import register_tasks
@@ -41,6 +43,14 @@ def worker_argv(settings: Settings) -> list[str]:
 
 def main(argv: Sequence[str] = ()) -> int:
     """Run the worker processes until SIGTERM or SIGINT; extra ``argv`` go to taskiq."""
+    try:
+        # Reads LOG_PATH/LOG_FSYNC/LOG_DELAY_MS without opening the file. Checked
+        # here, before any process is forked: taskiq restarts a worker process
+        # that fails its startup, for ever, so a bad setting found there would
+        # never stop the worker.
+        LogWriter()
+    except ValueError as error:
+        raise SystemExit(f"bgref-taskiq: {error}") from None
     # At INFO taskiq logs a line per task ("Executing task ..."): a good part
     # of what a small task costs. Failures still show.
     logging.getLogger("taskiq.receiver.receiver").setLevel(logging.WARNING)
