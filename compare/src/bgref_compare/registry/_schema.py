@@ -217,7 +217,7 @@ class Impl:
 
     @property
     def held_per_worker(self) -> int:
-        """The most messages one worker holds written but not acknowledged: what it can duplicate."""
+        """The most messages one worker holds written, not acknowledged: what it can duplicate."""
         return self.jobs_per_worker * self.messages_per_job
 
     @property

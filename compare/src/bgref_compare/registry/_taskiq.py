@@ -1,4 +1,4 @@
-"""Taskiq's entry: an async FastAPI front that kicks into a Redis stream, `taskiq worker` processes.
+"""Taskiq's entry: an async FastAPI front that kicks into a Redis stream, `taskiq worker`.
 
 Its queue is a Redis stream read by a consumer group (packages/taskiq/README.md):
 the commands that tell the broker idle and the raw-push hook of the
@@ -61,8 +61,8 @@ TASKIQ = Impl(
     # What a consumer that read one entry and then died leaves: the entry in the
     # group's pending list under a name no live worker has.
     orphan_take=(
-        "XREADGROUP", "GROUP", "bgref-taskiq-workers", "dead", "COUNT", "1",
-        "STREAMS", "bgref-taskiq", ">",
+        *("XREADGROUP", "GROUP", "bgref-taskiq-workers", "dead", "COUNT", "1"),
+        *("STREAMS", "bgref-taskiq", ">"),
     ),
     raw_push="bgref_taskiq._wire:push",
 )
