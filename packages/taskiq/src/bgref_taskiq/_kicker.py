@@ -7,19 +7,17 @@ import contextlib
 import logging
 from typing import Any
 
+from bgref_message import BrokerUnavailable
+
 from ._broker import StreamBroker
 
-__all__ = ["BrokerUnavailable", "Kicker"]
+__all__ = ["Kicker"]
 
 logger = logging.getLogger(__name__)
 
 # How often Redis is pinged: while it answers, and while it is away.
 _CHECK_INTERVAL = 1.0
 _PROBE_INTERVAL = 0.5
-
-
-class BrokerUnavailable(Exception):
-    """Redis did not take the message (or is known to be away): it is not acknowledged."""
 
 
 class Kicker:
