@@ -20,7 +20,13 @@ from ._burst import (
 from ._env import DELAY_MS, VISIBILITY_TIMEOUT_S, WORKERS, fault_env, recycle_env, redelivery_env
 from ._ledger import Ledger
 from ._output import failures_naming
-from ._processes import busy_pool_process, listening_addresses, pool_children, threads_mid_task
+from ._processes import (
+    busy_pool_process,
+    listening_addresses,
+    pool_children,
+    threads_asleep,
+    threads_mid_task,
+)
 from ._settle import settle, wait_written, written
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "recycle_env",
     "redelivery_env",
     "settle",
+    "threads_asleep",
     "threads_mid_task",
     "wait_written",
     "written",

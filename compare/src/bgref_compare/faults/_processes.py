@@ -11,7 +11,13 @@ import psutil
 from bgref_compare.stack._polling import wait_until
 from bgref_compare.stack._process import ManagedProcess
 
-__all__ = ["busy_pool_process", "listening_addresses", "pool_children", "threads_mid_task"]
+__all__ = [
+    "busy_pool_process",
+    "listening_addresses",
+    "pool_children",
+    "threads_asleep",
+    "threads_mid_task",
+]
 
 # pselect6's number, by machine: Python 3.10's time.sleep waits in pselect6.
 _PSELECT6 = {"x86_64": "270", "aarch64": "72"}.get(platform.machine())
@@ -42,14 +48,19 @@ def _in_time_sleep(pid: int) -> bool:
     return len(call) > 1 and call[0] == _PSELECT6 and call[1] == "0x0"
 
 
-def threads_mid_task(pid: int) -> int:
-    """How many threads of process ``pid`` are mid-task (asleep in the simulated work)."""
+def threads_asleep(pid: int) -> set[int]:
+    """The ids of the threads of process ``pid`` asleep in ``time.sleep`` now."""
     try:
         threads = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return 0
+        return set()
     # A thread's id names it under /proc too, wchan and syscall included.
-    return sum(1 for tid in threads if _in_time_sleep(int(tid)))
+    return {int(tid) for tid in threads if _in_time_sleep(int(tid))}
+
+
+def threads_mid_task(pid: int) -> int:
+    """How many threads of process ``pid`` are mid-task (asleep in the simulated work)."""
+    return len(threads_asleep(pid))
 
 
 def _waits_in(pid: int, wchan: str) -> bool:

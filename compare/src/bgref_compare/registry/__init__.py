@@ -11,6 +11,7 @@ and naming its entry in ``IMPLS`` below.
 from __future__ import annotations
 
 from ._celery import CELERY
+from ._dramatiq import DRAMATIQ
 from ._fastapi import FASTAPI
 from ._flask import FLASK
 from ._schema import (
@@ -56,6 +57,7 @@ IMPLS: tuple[Impl, ...] = (
     FLASK,
     CELERY,
     TASKIQ,
+    DRAMATIQ,
 )
 
 IMPL_IDS: tuple[str, ...] = tuple(impl.id for impl in IMPLS)

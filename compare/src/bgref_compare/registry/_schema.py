@@ -170,6 +170,10 @@ class Impl:
     # id the worker's log names it by (see bgref_celery._wire). The trust-boundary
     # tests load it; None without a broker.
     raw_push: str | None = None
+    # A worker whose pool process is killed starts a new one and goes on (Celery's
+    # prefork pool). False: the whole worker stops, as Dramatiq's does, for its
+    # supervisor to start again; the fault test restarts it.
+    replaces_dead_pool_process: bool = True
     # Environment that makes the web server recycle its worker processes after
     # ``{n}`` requests; None if the server has no such setting.
     recycle_env: dict[str, str] | None = None
