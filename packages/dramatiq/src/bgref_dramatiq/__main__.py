@@ -27,6 +27,12 @@ def main() -> int:
     from dramatiq.cli import main as dramatiq_main
     from dramatiq.cli import make_argument_parser
 
+    # Imported once here, before Dramatiq forks its worker processes: each of
+    # them then imports only the worker module itself (which makes its own
+    # broker, with an id of its own), not redis-py, Dramatiq and the writer
+    # again, which took seconds on a loaded 2-core machine before any was ready.
+    from . import _actor  # noqa: F401
+
     argv = [
         "bgref_dramatiq.worker:broker",
         *("--processes", str(settings.workers)),
