@@ -6,11 +6,12 @@ import functools
 
 from fastapi import FastAPI
 
-from bgref_message import PartlyPublished, PublishGate
+from bgref_message import PublishGate
 from bgref_message.fastapi import queue_app
 
 from ._actor import declare_actor
 from ._broker import make_broker
+from ._publisher import batch_publisher
 from ._settings import Settings
 
 __all__ = ["create_app"]
@@ -23,17 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     broker = make_broker(settings, web=True)
     actor = declare_actor(broker, settings)
 
-    def publish(batch: list[str]) -> None:
-        # One Dramatiq message per request: Dramatiq queues one message per call
-        # (one EVALSHA of its dispatch script), so a batch is a few round trips
-        # from the publishing thread, and a failure says how many went out.
-        for sent, message in enumerate(batch):
-            try:
-                actor.send(message)
-            except Exception as error:
-                raise PartlyPublished(sent) from error
-
-    gate = PublishGate(publish, broker.client.ping, timeout=settings.publish_deadline)
+    gate = PublishGate(
+        batch_publisher(broker, actor), broker.client.ping, timeout=settings.publish_deadline
+    )
     return queue_app(
         "send-message (Dramatiq)",
         submit=gate.submit,
