@@ -12,9 +12,10 @@ DRAMATIQ = Impl(
     summary="FastAPI front that enqueues; Dramatiq worker processes on Redis do the work",
     model="worker-queue",
     mechanism=(
-        "Each send-message queues a Dramatiq message in Redis (one script call per "
-        "message, from a publishing thread) before answering, and the worker processes "
-        "that do the writes share the server's CPU with the web process."
+        "Each send-message queues a Dramatiq message in Redis before answering (the "
+        "messages of concurrent requests in one MULTI/EXEC from a publishing thread), "
+        "and the worker processes that do the writes share the server's CPU with the "
+        "web process."
     ),
     # A broker round trip per request, as Celery's front (packages/dramatiq/README.md).
     ratio_target=0.5,
