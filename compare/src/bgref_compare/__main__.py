@@ -48,9 +48,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--impl",
         nargs="+",
         choices=IMPL_IDS,
-        default=list(IMPL_IDS),
+        default=None,
         metavar="ID",
-        help=f"implementations to run (default: all of {', '.join(IMPL_IDS)})",
+        help=f"implementations to run (default: all of {', '.join(IMPL_IDS)}; with --quick, "
+        "one of each model)",
     )
     compare_cmd.add_argument(
         "--scenario",
@@ -99,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     chosen = (
-        [args.impl] if args.command in ("serve", "installed", "cpu") else getattr(args, "impl", [])
+        [args.impl]
+        if args.command in ("serve", "installed", "cpu")
+        else getattr(args, "impl", None) or IMPL_IDS
     )
     if any(get(impl).needs_redis for impl in chosen):
         # Before anything starts: without a Redis the run would stop at the

@@ -17,7 +17,7 @@ from typing import Any
 from ._profile import SCENARIOS, Profile
 from ._results import SCHEMA_VERSION, Failure, Results, Run, write_results
 from .loadgen._bench import Bench, CpuPlan
-from .registry import IMPL_IDS, get
+from .registry import IMPLS, get, representatives
 from .report._console import closing_lines, duration, print_summary, progress_bar
 from .report._meta import collect_meta
 from .report._published import doc_files, write_marked
@@ -140,7 +140,7 @@ def assemble(
 
 def run_comparison(
     profile: Profile,
-    impl_ids: Sequence[str] = IMPL_IDS,
+    impl_ids: Sequence[str] | None = None,
     *,
     out_dir: Path,
     scenarios: Sequence[str] = SCENARIOS,
@@ -148,7 +148,12 @@ def run_comparison(
     plain: bool = False,
     docs: Path | None = None,
 ) -> Results:
-    """Run the comparison; write ``results.json``, ``report.md`` and the charts to ``out_dir``."""
+    """Run the comparison; write ``results.json``, ``report.md`` and the charts to ``out_dir``.
+
+    ``impl_ids`` None: the implementations the profile runs by default (``impl_count``).
+    """
+    if impl_ids is None:
+        impl_ids = [i.id for i in representatives(IMPLS, profile.impl_count)]
     impls = [get(i) for i in impl_ids]
     cpus = CpuPlan.detect()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -75,8 +75,11 @@ class Profile:
     soak_seconds: float = 180.0
     soak_warmup_seconds: float = 20.0
     soak_load: float = 0.8
-    # How many of the chosen implementations soak, in the registry's order (0: every one).
+    # How many of the chosen implementations soak, one of each kind first (0: every one).
     soak_count: int = 0
+    # How many implementations the profile runs when none is named (``--impl``), one
+    # of each model first (event loop, thread pool, worker queue; 0: every one).
+    impl_count: int = 0
     # Latency against offered load: open loops at these shares of the closed-loop
     # throughput (the throughput scenario's), this long each, per path.
     curve_shares: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1)
@@ -131,11 +134,15 @@ PROFILES: dict[str, Profile] = {
         worker_processes=(1, 2, 4),
         worker_threads=(1, 4, 16),
         drain_timeout_s=60.0,
-        fault_burst=250,
-        fault_outage_s=1.5,
+        fault_burst=200,
+        fault_outage_s=1.0,
         fault_settle_s=45.0,
         soak_seconds=10.0,
         soak_warmup_seconds=3.0,
+        # The soak and the curves show each kind of server; every implementation
+        # runs the rest (with seven implementations, see compare/README.md).
+        soak_count=3,
+        curve_count=3,
         # Eight steps of half a second per path, five counts of a second each.
         curve_shares=(0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.1),
         curve_seconds=0.5,
@@ -204,8 +211,10 @@ PROFILES: dict[str, Profile] = {
         variant_share=0.5,
         validate_variants=False,
         every_load=False,
-        # Under five minutes: one variant of each implementation, and its faults.
+        # Under five minutes: one variant of each implementation, and its faults,
+        # and one implementation of each model unless --impl names them.
         variants_per_impl=1,
+        impl_count=3,
     ),
     "smoke": Profile(
         name="smoke",

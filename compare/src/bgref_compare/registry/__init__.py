@@ -10,6 +10,8 @@ and naming its entry in ``IMPLS`` below.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ._celery import CELERY
 from ._dramatiq import DRAMATIQ
 from ._fastapi import FASTAPI
@@ -48,6 +50,7 @@ __all__ = [
     "Variant",
     "get",
     "order",
+    "representatives",
 ]
 
 # The entries, one module each, in the order of tables and charts.
@@ -74,3 +77,18 @@ def get(impl_id: str) -> Impl:
         if impl.id == impl_id:
             return impl
     raise KeyError(f"unknown implementation {impl_id!r}; known: {', '.join(IMPL_IDS)}")
+
+
+def representatives(impls: Sequence[Impl], count: int) -> list[Impl]:
+    """The first ``count`` of ``impls``, one of each model first (0: every one).
+
+    What a short run measures when it cannot measure everything: an event loop,
+    a thread pool and a worker queue before a second of any, in registry order.
+    """
+    if not count:
+        return list(impls)
+    firsts: dict[str, Impl] = {}
+    for impl in impls:
+        firsts.setdefault(impl.model, impl)
+    chosen = list(firsts.values())
+    return [*chosen, *(i for i in impls if i not in chosen)][:count]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bgref_compare._profile import PROFILES, SCENARIOS, Profile
 from bgref_compare.loadgen._bench import Bench, CpuPlan
-from bgref_compare.registry import IMPLS
+from bgref_compare.registry import IMPLS, representatives
 from bgref_compare.scenarios._curves import plan_curve_steps
 from bgref_compare.scenarios._faults import FaultSink, plan_fault_steps
 from bgref_compare.scenarios._plan import plan_steps
@@ -28,9 +28,9 @@ _FLAGS = {"default": "(none)", "full": "`--full`", "quick": "`--quick`", "smoke"
 
 
 def estimate_seconds(profile: Profile, scenarios: tuple[str, ...]) -> float:
-    """The progress bar's estimate for every implementation, from the profile's parameters."""
+    """The progress bar's estimate for the implementations the profile runs by default."""
     bench = Bench(Path(tempfile.gettempdir()), CpuPlan(None, None))
-    impls = list(IMPLS)
+    impls = representatives(IMPLS, profile.impl_count)
     steps = [
         *plan_steps(bench, profile, impls, scenarios),
         *plan_curve_steps(bench, profile, impls, scenarios, []),
@@ -55,8 +55,15 @@ def _kinds(count: int) -> str:
     return f"{count} implementation(s), one of each kind of web server first"
 
 
+def _models(count: int) -> str:
+    if not count:
+        return "every implementation"
+    return f"{count} implementation(s), one of each model first"
+
+
 _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
     ("flag", lambda p: _FLAGS.get(p.name, p.name)),
+    ("implementations (without `--impl`)", lambda p: _models(p.impl_count)),
     (
         "throughput",
         lambda p: (
@@ -99,12 +106,7 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
         "soak",
         lambda p: (
             f"{p.soak_seconds:g} s after {p.soak_warmup_seconds:g} s of warm-up, at "
-            f"{p.soak_load:.0%} of capacity; "
-            + (
-                f"the first {p.soak_count} implementation(s) chosen"
-                if p.soak_count
-                else "every implementation"
-            )
+            f"{p.soak_load:.0%} of capacity; " + _models(p.soak_count)
         ),
     ),
     (
@@ -147,7 +149,7 @@ def profile_table(scenarios: tuple[str, ...] = SCENARIOS) -> list[str]:
     for label, cell in _ROWS:
         lines.append(f"| {label} | " + " | ".join(cell(p) for p in profiles) + " |")
     lines.append(
-        "| estimate, all four implementations | "
+        "| estimate, those implementations | "
         + " | ".join(duration(estimate_seconds(p, scenarios)) for p in profiles)
         + " |"
     )

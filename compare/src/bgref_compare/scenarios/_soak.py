@@ -9,7 +9,7 @@ from bgref_compare._profile import Profile
 from bgref_compare._results import Run
 from bgref_compare.loadgen._bench import Bench, RunningStack, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
-from bgref_compare.registry import Impl
+from bgref_compare.registry import Impl, representatives
 from bgref_compare.stack._memory import tree_memory
 
 from ._capacity import spread_policy
@@ -104,5 +104,5 @@ def plan_soak_steps(
             start_seconds(i) + length,
             partial(soak, bench, profile, i),
         )
-        for i in (impls[: profile.soak_count] if profile.soak_count else impls)
+        for i in representatives(impls, profile.soak_count)
     ]
