@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._celery import CELERY
 from ._fastapi import FASTAPI
 from ._flask import FLASK
+from ._rq import RQ
 from ._schema import (
     ANSWER_WAITS,
     FAULTS,
@@ -55,6 +56,7 @@ IMPLS: tuple[Impl, ...] = (
     STARLETTE,
     FLASK,
     CELERY,
+    RQ,
     TASKIQ,
 )
 
