@@ -9,6 +9,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
+from rq.exceptions import StopRequested
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.serializers import JSONSerializer, Serializer
@@ -82,6 +83,8 @@ class MessageQueue(Queue):
             found = super()._fetch_dequeued_job(
                 connection, queue_key, job_id, job_class, serializer, death_penalty_class
             )
+        except StopRequested:
+            raise  # RQ's warm shutdown, raised by its signal handler: not the entry's fault
         except Exception as error:
             reason = f"{type(error).__name__}: {str(error)[:200]}"
         else:
