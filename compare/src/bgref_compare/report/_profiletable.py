@@ -147,7 +147,7 @@ def profile_table(scenarios: tuple[str, ...] = SCENARIOS) -> list[str]:
     for label, cell in _ROWS:
         lines.append(f"| {label} | " + " | ".join(cell(p) for p in profiles) + " |")
     lines.append(
-        "| estimate, all four implementations | "
+        "| estimate, every implementation | "
         + " | ".join(duration(estimate_seconds(p, scenarios)) for p in profiles)
         + " |"
     )
