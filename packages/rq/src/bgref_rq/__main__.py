@@ -1,8 +1,9 @@
 """``python -m bgref_rq``: RQ's worker pool, sized from the environment.
 
-The same as ``rq worker-pool --num-workers N --serializer json --worker-class
+RQ's ``rq worker-pool --num-workers N --serializer json --worker-class
 bgref_rq.MessageWorker --job-class bgref_rq.MessageJob --queue-class
-bgref_rq.MessageQueue default``, with N from ``BGREF_WORKERS``, after creating
+bgref_rq.MessageQueue default``, with N from ``BGREF_WORKERS``, its scheduler
+run by the pool itself (``MessagePool``), after creating
 the writer once, in this process, so that a bad ``LOG_*`` setting stops the
 pool at start and every worker it forks inherits the writer.
 """
@@ -14,9 +15,9 @@ import sys
 
 import redis
 from rq.serializers import JSONSerializer
-from rq.worker_pool import WorkerPool
 
 from ._jobs import MessageJob, preload
+from ._pool import MessagePool
 from ._queue import QUEUE, MessageQueue
 from ._settings import Settings
 from ._worker import MessageWorker
@@ -36,7 +37,7 @@ def main() -> None:
     ours.addHandler(handler)
     ours.setLevel(logging.INFO)
     ours.propagate = False
-    pool = WorkerPool(
+    pool = MessagePool(
         [QUEUE],
         connection=redis.Redis.from_url(settings.redis_url),
         num_workers=settings.workers,

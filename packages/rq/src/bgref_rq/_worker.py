@@ -38,6 +38,11 @@ class MessageWorker(SimpleWorker):
         kwargs.setdefault("log_job_description", False)
         super().__init__(*args, **kwargs)
 
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        """RQ's worker loop, without a scheduler of its own: the pool runs it (``MessagePool``)."""
+        kwargs["with_scheduler"] = False
+        return bool(super().work(*args, **kwargs))
+
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         """How long a started job stays recorded without its worker: its timeout plus the margin.
 
