@@ -16,6 +16,7 @@ from ._celery import CELERY
 from ._dramatiq import DRAMATIQ
 from ._fastapi import FASTAPI
 from ._flask import FLASK
+from ._rq import RQ
 from ._schema import (
     ANSWER_WAITS,
     FAULTS,
@@ -59,6 +60,7 @@ IMPLS: tuple[Impl, ...] = (
     STARLETTE,
     FLASK,
     CELERY,
+    RQ,
     TASKIQ,
     DRAMATIQ,
 )

@@ -1,0 +1,61 @@
+"""RQ's entry: a FastAPI front that enqueues, RQ's worker pool of SimpleWorkers on Redis.
+
+Its Redis keys (the queue, the lists and registries a job passes through), the
+raw-push hook of the trust-boundary tests and the one setting that brings a
+dead worker's job back are declared here.
+"""
+
+from __future__ import annotations
+
+from ._schema import Impl, Process
+from ._uvicorn import _UVICORN
+
+__all__ = ["RQ"]
+
+RQ = Impl(
+    id="rq",
+    summary="FastAPI front that enqueues; RQ's worker pool on Redis does the work",
+    model="worker-queue",
+    mechanism=(
+        "Each send-message queues an RQ job in Redis (concurrent ones together, one "
+        "transaction) before answering; RQ's worker processes take one job at a time "
+        "each, a few Redis round trips per job, and share the server's CPU with the web "
+        "process."
+    ),
+    # A broker round trip per request (grouped, see packages/rq/README.md).
+    ratio_target=0.5,
+    versions=("fastapi", "starlette", "uvicorn", "rq", "redis"),
+    package="bgref-rq",
+    path="packages/rq",
+    processes=(
+        Process("web", (*_UVICORN, "bgref_rq.web:create_app")),
+        # RQ's worker pool (`rq worker-pool`), sized from BGREF_WORKERS.
+        Process("worker", ("{python}", "-m", "bgref_rq"), ready="output:Listening on"),
+    ),
+    needs_redis=True,
+    survives_web_crash=True,
+    workers_env="BGREF_WORKERS",
+    # bgref_rq's Settings.workers: SimpleWorkers in the pool, one job at a time each.
+    default_workers=2,
+    workers_noun="worker processes",
+    # A failed write is retried with backoff, about 14 minutes, through RQ's
+    # scheduler (Retry with intervals); then the job fails for good.
+    retries_writes=True,
+    # The job timeout, the margin after it before a silent worker's job counts as
+    # abandoned, the intermediate list's floor, the maintenance interval: all
+    # four, which RQ fixes at 180 s, 60 s, a minute and 10 minutes.
+    visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
+    # RQ's queue, the intermediate list a worker takes jobs into, the started-job
+    # registry, and the scheduled retries.
+    broker_queue="rq:queue:default",
+    broker_backlog=(
+        ("LLEN", "rq:queue:default"),
+        ("LLEN", "rq:queue:default:intermediate"),
+        ("ZCARD", "rq:wip:default"),
+        ("ZCARD", "rq:scheduled:default"),
+    ),
+    # A consumer that died between taking a job into its intermediate list and
+    # recording it as started leaves its id there.
+    orphan_take=("LMOVE", "rq:queue:default", "rq:queue:default:intermediate", "LEFT", "RIGHT"),
+    raw_push="bgref_rq._wire:push",
+)

@@ -1,0 +1,26 @@
+"""The web front: FastAPI validates, acknowledges once Redis holds the job, RQ works."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bgref_message.fastapi import queue_app
+
+from ._publisher import make_gate
+from ._settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the web app from ``settings`` (default: read from the environment)."""
+    if settings is None:
+        settings = Settings.from_env()
+    gate = make_gate(settings)
+    return queue_app(
+        "send-message (RQ)",
+        submit=gate.submit,
+        unavailable=gate.unavailable,
+        start=gate.start,
+        stop=gate.close,
+    )
