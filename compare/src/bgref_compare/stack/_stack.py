@@ -7,7 +7,8 @@ import os
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from bgref_compare.registry import Impl
@@ -36,6 +37,20 @@ def _cpu_affinity(cpus: frozenset[int] | None) -> Iterator[None]:
         yield
     finally:
         os.sched_setaffinity(0, before)
+
+
+@dataclass(frozen=True)
+class _Starting:
+    """A process just started, with the check that tells it ready."""
+
+    proc: ManagedProcess
+    ready: Callable[[], bool]
+    # Its output file's length before it started: a restart appends to the file.
+    already: int
+
+    def output(self) -> str:
+        """What the process printed since it started."""
+        return self.proc.output()[self.already :]
 
 
 class Stack:
@@ -80,16 +95,28 @@ class Stack:
         return self.processes[name]
 
     def start(self) -> None:
-        """Start every process in registry order, each one ready before the next."""
+        """Start every process, all at once, and wait until each one is ready.
+
+        The processes of a stack only meet through its broker, so none waits for
+        another: started together they import and connect at the same time (on
+        two cores a Celery stack is up in the time of its slower process, not of
+        both), and the first one to exit fails the start with its output.
+        """
         try:
-            for proc in self.impl.processes:
-                self.start_process(proc.name)
+            starting = [self._launch(proc.name) for proc in self.impl.processes]
+            self._wait_ready(starting)
         except BaseException:
             self.stop()
             raise
 
     def start_process(self, name: str) -> ManagedProcess:
         """Start (or start again) one process and wait until it is ready."""
+        starting = self._launch(name)
+        self._wait_ready([starting])
+        return starting.proc
+
+    def _launch(self, name: str) -> _Starting:
+        """Start one process (stopping an old one first); return it with its readiness check."""
         spec = next(p for p in self.impl.processes if p.name == name)
         old = self.processes.get(name)
         if old is not None:
@@ -114,11 +141,26 @@ class Stack:
 
         else:  # pragma: no cover - a registry mistake
             raise StackError(f"unknown readiness check {spec.ready!r}")
-        if not wait_until(lambda: not proc.running or ready(), self.ready_timeout):
-            raise StackError(f"{self.impl.id}/{name} not ready:\n{proc.output()[already:]}")
-        if not proc.running:
-            raise StackError(f"{self.impl.id}/{name} exited:\n{proc.output()[already:]}")
-        return proc
+        return _Starting(proc, ready, already)
+
+    def _wait_ready(self, starting: list[_Starting]) -> None:
+        """Wait until every process is ready; raise at once if one exits, else at the timeout."""
+        pending = list(starting)
+
+        def settled() -> bool:
+            # A process that exited ends the wait: its output says why.
+            if any(not item.proc.running for item in starting):
+                return True
+            pending[:] = [item for item in pending if not item.ready()]
+            return not pending
+
+        done = wait_until(settled, self.ready_timeout)
+        for item in starting:
+            if not item.proc.running:
+                raise StackError(f"{self.impl.id}/{item.proc.name} exited:\n{item.output()}")
+        if not done:
+            item = pending[0]
+            raise StackError(f"{self.impl.id}/{item.proc.name} not ready:\n{item.output()}")
 
     def healthy(self) -> bool:
         """Whether ``GET /healthz`` answers 200 right now."""
@@ -129,7 +171,11 @@ class Stack:
             return False
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop every process gracefully, the web front first so no new work arrives."""
+        """Stop every process gracefully, the web front first so no new work arrives.
+
+        Each has ``timeout`` seconds after its SIGTERM before its process group
+        is killed; ``timeout=0`` kills at once.
+        """
         for proc in self.processes.values():
             proc.stop(timeout)
 
