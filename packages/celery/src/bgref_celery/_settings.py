@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bgref_message import milliseconds, positive_float, positive_int
 
 __all__ = ["Settings"]
 
@@ -42,11 +43,11 @@ class Settings:
         """Read ``REDIS_URL`` and the ``BGREF_*`` settings (packages/celery/README.md)."""
         return cls(
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            visibility_timeout=_positive_float(
+            visibility_timeout=positive_float(
                 environ, "BGREF_VISIBILITY_TIMEOUT", cls.visibility_timeout
             ),
-            workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
-            publish_linger=_milliseconds(environ, "BGREF_PUBLISH_LINGER_MS", cls.publish_linger),
+            workers=positive_int(environ, "BGREF_WORKERS", cls.workers),
+            publish_linger=milliseconds(environ, "BGREF_PUBLISH_LINGER_MS", cls.publish_linger),
         )
 
     @property
@@ -63,43 +64,3 @@ class Settings:
         waiting for its next attempt.
         """
         return min(60.0, self.visibility_timeout / 2)
-
-
-def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {raw!r}")
-    return value
-
-
-def _milliseconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    """A duration given in milliseconds (0 or more), in seconds."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of milliseconds, not {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or value > 1000:
-        raise ValueError(f"{name} must be between 0 and 1000 milliseconds, not {raw!r}")
-    return value / 1000

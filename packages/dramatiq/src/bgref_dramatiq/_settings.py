@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bgref_message import positive_float, positive_int
 
 __all__ = ["Settings"]
 
@@ -44,11 +45,11 @@ class Settings:
         """
         return cls(
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            heartbeat_timeout=_positive_float(
+            heartbeat_timeout=positive_float(
                 environ, "BGREF_VISIBILITY_TIMEOUT", cls.heartbeat_timeout
             ),
-            workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
-            threads=_positive_int(environ, "BGREF_THREADS", cls.threads),
+            workers=positive_int(environ, "BGREF_WORKERS", cls.workers),
+            threads=positive_int(environ, "BGREF_THREADS", cls.threads),
         )
 
     @property
@@ -64,29 +65,3 @@ class Settings:
         retries come back within seconds of the log being writable again.
         """
         return min(60.0, self.heartbeat_timeout / 2)
-
-
-def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {raw!r}")
-    return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._answer import RECEIVED, RETRY_AFTER, UNAVAILABLE, health, refusal
+from ._env import milliseconds, positive_float, positive_int
 from ._gate import BrokerUnavailable, PartlyPublished, PublishGate, describe
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
 from ._trace import TRACE_ENV, Trace, TraceMiddleware, work_started
@@ -23,7 +24,10 @@ __all__ = [
     "check_message",
     "describe",
     "health",
+    "milliseconds",
     "parse_message",
+    "positive_float",
+    "positive_int",
     "refusal",
     "work_started",
 ]

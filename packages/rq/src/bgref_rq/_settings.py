@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bgref_message import positive_float, positive_int
+
 __all__ = ["Settings"]
 
 # A minute: RQ's own fixed margins are a minute (a started job's heartbeat lasts
@@ -44,10 +46,10 @@ class Settings:
         """Read ``REDIS_URL``, ``BGREF_VISIBILITY_TIMEOUT`` and ``BGREF_WORKERS``."""
         return cls(
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            visibility_timeout=_positive_float(
+            visibility_timeout=positive_float(
                 environ, "BGREF_VISIBILITY_TIMEOUT", cls.visibility_timeout
             ),
-            workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
+            workers=positive_int(environ, "BGREF_WORKERS", cls.workers),
         )
 
     @property
@@ -59,29 +61,3 @@ class Settings:
     def seconds(self) -> int:
         """``visibility_timeout`` in whole seconds, as RQ takes its timeouts."""
         return max(1, math.ceil(self.visibility_timeout))
-
-
-def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {raw!r}")
-    return value

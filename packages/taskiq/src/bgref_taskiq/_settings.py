@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bgref_message import positive_float, positive_int
 
 __all__ = ["Settings"]
 
@@ -40,9 +41,9 @@ class Settings:
         """Read ``REDIS_URL`` and the ``BGREF_*`` settings (see the README)."""
         return cls(
             redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
-            idle_timeout=_positive_float(environ, "BGREF_IDLE_TIMEOUT", cls.idle_timeout),
-            workers=_positive_int(environ, "BGREF_WORKERS", cls.workers),
-            concurrency=_positive_int(environ, "BGREF_CONCURRENCY", cls.concurrency),
+            idle_timeout=positive_float(environ, "BGREF_IDLE_TIMEOUT", cls.idle_timeout),
+            workers=positive_int(environ, "BGREF_WORKERS", cls.workers),
+            concurrency=positive_int(environ, "BGREF_CONCURRENCY", cls.concurrency),
         )
 
     @property
@@ -63,29 +64,3 @@ class Settings:
         up) well before another worker may take it over.
         """
         return min(10.0, self.idle_timeout / 4)
-
-
-def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {raw!r}")
-    return value
-
-
-def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, not {raw!r}") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, not {raw!r}")
-    return value
