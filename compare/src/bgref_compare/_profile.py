@@ -240,8 +240,9 @@ PROFILES: dict[str, Profile] = {
         fault_rate=200.0,
         fault_outage_s=0.2,
         fault_settle_s=15.0,
-        # The smoke only keeps the code paths alive, in about 30 s: two faults that need
-        # no restart, one variant's, and one implementation's soak.
+        # The smoke only keeps the code paths alive, in about 30 s an implementation:
+        # two faults that need no restart, one variant's, and one implementation's
+        # soak; one implementation of each model (each has its contract suite).
         # "gc" strikes no one: a burst to the pitfall lab's create-task route.
         fault_names=("web-crash", "unwritable-log", "gc"),
         soak_seconds=2.0,
@@ -257,5 +258,6 @@ PROFILES: dict[str, Profile] = {
         validate_variants=False,
         every_load=False,
         variants_per_impl=1,
+        impl_count=3,
     ),
 }
