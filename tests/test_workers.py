@@ -83,7 +83,11 @@ def test_the_workers_setting_bounds_the_work_at_once(
         # Each worker overlaps up to that many jobs that await the work, which
         # /proc cannot tell from waiting for new work (registry: jobs_per_worker).
         pytest.skip(f"each of {impl.id}'s workers runs up to {impl.jobs_per_worker} jobs at once")
-    stack = stack_factory({name: str(workers), "LOG_DELAY_MS": str(SLOW_MS)})
+    # Work longer than an idle worker may sleep before it looks for work again
+    # (registry: idle_poll_s), so that every worker has woken while the first
+    # round runs.
+    slow_ms = SLOW_MS + round(impl.idle_poll_s * 1000)
+    stack = stack_factory({name: str(workers), "LOG_DELAY_MS": str(slow_ms)})
     idle = _idle_sleepers(stack)
     messages = [f"workers {token()} {n}" for n in range(workers + 1)]
     # One connection: one web process takes them all, where there are several.

@@ -147,6 +147,11 @@ class Impl:
     # (taskiq's --max-async-tasks). With messages_per_job, what a crash of one
     # worker, or of the broker under it, can leave written but unacknowledged.
     jobs_per_worker: int = 1
+    # How long an idle worker may sleep before it looks for new work again
+    # (Dramatiq's consumers back off up to its worker_timeout, 1 s): queued work
+    # may wait that long for an idle worker to notice it; 0 for a worker that
+    # blocks on the broker or is handed the work.
+    idle_poll_s: float = 0.0
     # What a worker's pool process waits in while mid-task, as /proc/<pid>/wchan
     # names it, where the work is awaited: an async worker waits in its event
     # loop's epoll, idle or not, so only a burst in progress makes it mid-task.
