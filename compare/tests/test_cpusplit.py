@@ -1,9 +1,13 @@
-"""The CPU split's table: per-request figures from the processes' CPU times."""
+"""The CPU split's table and what the report makes of it; the throughput's sustained rate."""
 
 from __future__ import annotations
 
+from _runs import percentiles, run
+
 from bgref_compare.registry import IMPLS
-from bgref_compare.scenarios._cpusplit import ProcessCpu, SliceCpu, split_lines
+from bgref_compare.report._cpu import behind_sentence, cpu_sentence
+from bgref_compare.scenarios._cpusplit import ProcessCpu, SliceCpu, per_request, split_lines
+from bgref_compare.scenarios._record import _merge_slices
 
 
 def test_table_gives_each_process_its_share_and_cost_per_request() -> None:
@@ -33,3 +37,59 @@ def test_a_slice_without_requests_costs_nothing_per_request() -> None:
     piece = SliceCpu("/baseline/", requests=0, wall_s=1.0, processes=(), redis_calls={})
     assert SliceCpu("/baseline/", 0, 0.0, (), {}).rps == 0.0
     assert split_lines(IMPLS[0], [piece])[-1].split()[-2] == "0.0"
+
+
+def test_per_request_names_each_process_and_the_total_largest_first() -> None:
+    piece = SliceCpu(
+        "/send-message/",
+        requests=1_000,
+        wall_s=1.0,
+        processes=(ProcessCpu("web", 1, 0.2), ProcessCpu("worker child", 2, 0.5)),
+        redis_calls={},
+    )
+    assert per_request(piece) == {"worker child x2": 500.0, "web": 200.0, "all": 700.0}
+    assert per_request(SliceCpu("/baseline/", 0, 1.0, (), {})) == {}
+
+
+def test_the_report_says_where_a_send_messages_cpu_went() -> None:
+    cpu = {
+        "seconds": 4.0,
+        "send-message": {
+            "rps": 300.0,
+            "us": {"worker child x2": 2_463.0, "redis": 534.0, "web": 385.0, "all": 3_382.0},
+            "redis_per_request": {"hset": 14.0, "expire": 13.0},
+        },
+        "baseline": {"rps": 7_800.0, "us": {"web": 126.0, "all": 126.0}, "redis_per_request": {}},
+    }
+    sentence = cpu_sentence(run("queue", "default", "throughput", cpu_us=cpu))
+    assert "send-message 3,382 µs (worker child x2 2,463 µs, redis 534 µs, web 385 µs)" in sentence
+    assert "baseline 126 µs (web 126 µs)" in sentence
+    assert "Redis ran 14.0 HSET, 13.0 EXPIRE per message." in sentence
+    # Results from before the CPU slices say nothing.
+    assert cpu_sentence(run("queue", "default", "throughput")) == ""
+
+
+def test_a_stack_whose_workers_fall_behind_is_named_with_what_it_sustains() -> None:
+    behind = run("queue", "default", "throughput", rps=62.0, answered_rps=624.0, drain_s=6.02)
+    assert "its web answered 624 requests/s" in behind_sentence(behind)
+    assert "the stack sustains 62/s" in behind_sentence(behind)
+    # Within 10% of each other (the log's own catching up), nothing to say.
+    kept_up = run("loop", "default", "throughput", rps=5_000.0, answered_rps=5_050.0)
+    assert behind_sentence(kept_up) == ""
+
+
+def test_a_writing_paths_rate_counts_the_drain_after_each_slice() -> None:
+    def piece(ok: int, drain: float) -> dict[str, object]:
+        return {
+            "requests": ok, "ok": ok, "errors": 0, "rejected": 0, "failed": 0, "lost": 0,
+            "duplicated": 0, "unexpected": 0, "seconds": 1.0, "rps": float(ok),
+            "statuses": {"200": ok}, "latency_ms": percentiles(1.0, 2.0),
+            "completion_ms": percentiles(1.0, 2.0), "completed_rps": float(ok),
+            "drain_s": drain, "loadgen_cpu": 0.1,
+        }  # fmt: skip
+
+    merged = _merge_slices([piece(1_000, 1.0), piece(1_000, 3.0)])
+    assert merged["answered_rps"] == 1_000.0
+    # 2,000 answers over 2 s of slices and 4 s of drain.
+    assert merged["rps"] == round(2_000 / 6, 1)
+    assert merged["drain_s"] == 3.0

@@ -80,6 +80,12 @@ class Run(_RunRequired, total=False):
     # throughput, send-message only: this rps over the baseline rps of the same run.
     ratio: float | None
     ratio_reps: list[float]
+    # throughput, send-message: what the web answered per second of the slices alone
+    # (``rps`` counts the drain after each slice too; absent in older results).
+    answered_rps: float
+    # throughput, send-message: each server process's CPU per request, per path
+    # (scenarios/_cpusplit.py; absent in older results).
+    cpu_us: dict[str, Any]
     completion_cdf: list[list[float]]
     delay_ms: float
     offered_rps: float

@@ -24,6 +24,7 @@ from bgref_compare._format import pinning
 from bgref_compare._results import Results
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
 
+from ._cpu import behind_sentence, cpu_sentence
 from ._figures import Figures, fmt, ms, ratio_target
 from ._verdicts import overload
 
@@ -84,6 +85,11 @@ def _figures(results: Results, impl: str) -> list[str]:
         f"of {fmt(fig.ratio, 2)}: send-message cost "
         + ("–" if extra is None else f"{fmt(extra, 1)} µs")
         + " more server CPU per request than the baseline.",
+        *(
+            [f"- Where it went:{behind_sentence(send)}{cpu_sentence(send)}"]
+            if send and (send.get("cpu_us") or behind_sentence(send))
+            else []
+        ),
         f"- With {fmt(delay)} ms of work per message: {fmt(fig.capacity)} messages/s "
         f"completed; below capacity, completion p99 {ms(fig.completion(fig.below, 'p99'))} "
         f"and response p99 {ms(fig.latency(fig.below, 'p99'))}.",

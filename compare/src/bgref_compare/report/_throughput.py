@@ -7,6 +7,7 @@ from __future__ import annotations
 from bgref_compare import registry
 from bgref_compare._results import Results, find_runs
 
+from ._cpu import behind_sentence, cpu_sentence
 from ._figures import Figures, fmt, ms, ratio_target
 from ._markdown import _count, _image, _impl_order, _lost, _name, _table
 
@@ -15,6 +16,13 @@ __all__: list[str] = []
 
 def _mechanism(impl: str) -> str:
     return registry.get(impl).mechanism if impl in registry.IMPL_IDS else ""
+
+
+# Since the drain counts (results with ``answered_rps``); older runs counted the slices only.
+_SUSTAINED = (
+    " A writing path's rps counts each slice and the drain after it: the work a "
+    "worker leaves behind during a slice counts against the path that left it."
+)
 
 
 def _throughput(results: Results, charts: list[str]) -> list[str]:
@@ -54,7 +62,8 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
         f"{fmt(params.get('throughput_seconds'), 1)} s in slices of about "
         f"{fmt(params.get('slice_seconds'), 2)} s, the paths taking turns in a rotating order "
         "so that a burst of other work hits them alike; after each slice on a path that "
-        "writes, the log catches up (drain) before the next slice starts.",
+        "writes, the log catches up (drain) before the next slice starts."
+        + (_SUSTAINED if any("answered_rps" in run for run in runs) else ""),
         "",
         *_image("throughput.png", charts),
         *_table(
@@ -96,6 +105,8 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
             f"- **`{impl}`**: ratio {fmt(fig.ratio, 2)}{met}. A baseline request costs "
             f"{fmt(1e6 / fig.baseline['rps'] if fig.baseline['rps'] else None)} µs of server "
             f"CPU, send-message {more}. {_mechanism(impl)}"
+            + behind_sentence(fig.send)
+            + cpu_sentence(fig.send)
         )
     if writer:
         lines += [

@@ -9,7 +9,9 @@ the web process, worker processes and their pool children, and the private
 Redis, during closed loops that alternate between the two paths. The stack is
 pinned as the comparison pins it, so the shares are of the same CPU.
 
-``python -m bgref_compare cpu IMPL`` prints one table per path.
+``python -m bgref_compare cpu IMPL`` prints one table per path; the throughput
+scenario measures one slice of each path after its repetitions (``cpu_us``), so
+that the report can say where a send-message's CPU goes.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bgref_compare.stack._rawredis import redis_call
 
 from ._paths import BASELINE_PATH, SEND_PATH
 
-__all__ = ["ProcessCpu", "SliceCpu", "cpu_split", "split_lines"]
+__all__ = ["ProcessCpu", "SliceCpu", "cpu_split", "measure_cpu", "per_request", "split_lines"]
 
 
 @dataclass(frozen=True)
@@ -96,12 +98,15 @@ def _redis_calls(running: RunningStack) -> dict[str, int]:
     return calls
 
 
-def _measure(bench: Bench, running: RunningStack, path: str, seconds: float) -> SliceCpu:
+def measure_cpu(
+    bench: Bench, running: RunningStack, path: str, seconds: float, connections: int = 32
+) -> SliceCpu:
+    """One closed loop on ``path`` for ``seconds`` (and its drain): each process's CPU."""
     procs = list(_named_processes(running))
     before = {proc.pid: _cpu_seconds(proc) for _, proc in procs}
     calls_before = _redis_calls(running)
     writes = path != BASELINE_PATH
-    phase = Phase(path, path, seconds, 32, writes=writes, drain=writes)
+    phase = Phase(path, path, seconds, connections, writes=writes, drain=writes)
     spec = LoadSpec("", 0, new_run_id(), (phase,), drain_timeout_s=120.0)
     outcome = bench.load(running, spec, timeout=seconds * 3 + 180)
     result = outcome.phases[0]
@@ -134,8 +139,22 @@ def cpu_split(impl: Impl, *, seconds: float = 8.0, rounds: int = 2) -> list[Slic
         with bench.stack(impl, delay_ms=0.0) as running:
             for _ in range(rounds):
                 for path in (SEND_PATH, BASELINE_PATH):
-                    slices.append(_measure(bench, running, path, seconds))
+                    slices.append(measure_cpu(bench, running, path, seconds))
     return slices
+
+
+def per_request(piece: SliceCpu) -> dict[str, float]:
+    """Each process name's CPU per request answered, in µs, largest first, and ``all``."""
+    if not piece.requests:
+        return {}
+    costs = {
+        proc.name if proc.count == 1 else f"{proc.name} x{proc.count}": round(
+            proc.seconds / piece.requests * 1e6, 1
+        )
+        for proc in sorted(piece.processes, key=lambda p: -p.seconds)
+    }
+    costs["all"] = round(sum(p.seconds for p in piece.processes) / piece.requests * 1e6, 1)
+    return costs
 
 
 def split_lines(impl: Impl, slices: list[SliceCpu]) -> list[str]:

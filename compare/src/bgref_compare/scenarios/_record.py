@@ -119,6 +119,13 @@ def _merge_slices(parts: list[dict[str, Any]]) -> dict[str, Any]:
             sum((p.get("completed_rps") or 0.0) * p["seconds"] for p in parts) / seconds, 1
         )
         merged["drain_s"] = max((p.get("drain_s") or 0.0) for p in parts)
+        # What the stack sustains: the slices' answers over the slices and the time
+        # the log took to catch up after each. A worker that falls behind leaves a
+        # backlog to the drain; counting only the slices would credit the web's
+        # answers to work not yet done.
+        drained = seconds + sum((p.get("drain_s") or 0.0) for p in parts)
+        merged["answered_rps"] = merged["rps"]
+        merged["rps"] = round(sum(p["rps"] * p["seconds"] for p in parts) / drained, 1)
         merged["drain_complete"] = all(p.get("drain_complete") is not False for p in parts)
         merged["backlog_max"] = max(p.get("backlog_max", 0) for p in parts)
     return merged

@@ -13,7 +13,8 @@ from bgref_compare.loadgen._bench import Bench, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._paths import BASELINE_PATH, DEFAULT_VARIANT, _variants
+from ._cpusplit import SliceCpu, measure_cpu, per_request
+from ._paths import BASELINE_PATH, DEFAULT_VARIANT, SEND_PATH, _variants
 from ._record import _base_run, _merge_slices, _with_memory
 
 __all__ = ["throughput"]
@@ -30,8 +31,17 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     """
     paths = [*_variants(impl, profile), (_BASELINE, BASELINE_PATH)]
     warm = profile.warmup_seconds / len(paths)
+    # A warm-up that writes drains too: a worker's backlog would otherwise spill
+    # into the first measured slices, whichever path they are.
     phases = [
-        Phase(f"warmup:{name}", path, warm, profile.concurrency, writes=name != _BASELINE)
+        Phase(
+            f"warmup:{name}",
+            path,
+            warm,
+            profile.concurrency,
+            writes=name != _BASELINE,
+            drain=name != _BASELINE,
+        )
         for name, path in paths
     ]
     slices = max(1, round(profile.throughput_seconds / profile.slice_seconds))
@@ -65,6 +75,13 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     budget = sum(p.seconds for p in phases) * 3 + profile.drain_timeout_s * 4 + 120
     with bench.stack(impl, delay_ms=0.0) as running:
         outcome = bench.load(running, spec, timeout=budget)
+        # Where the CPU goes (scenarios/_cpusplit.py): one more slice of each path,
+        # each process's CPU from the kernel, on the stack the ratio was measured on.
+        cpu = [
+            measure_cpu(bench, running, path, profile.cpu_seconds, profile.concurrency)
+            for path in (SEND_PATH, BASELINE_PATH)
+            if profile.cpu_seconds > 0
+        ]
     by_label: dict[str, list[dict[str, Any]]] = {}
     for result in outcome.phases:
         if "#" in result["label"]:
@@ -85,6 +102,9 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
         run["rps_reps"] = [p["rps"] for p in reps]
         run["rps_min"] = min(run["rps_reps"])
         run["rps_max"] = max(run["rps_reps"])
+        if not is_baseline and all("answered_rps" in p for p in reps):
+            # What the web answered during the slices, before its backlog drained.
+            run["answered_rps"] = round(statistics.median(p["answered_rps"] for p in reps), 1)
         if not is_baseline:
             # Paired by repetition: each path against the baseline slices around it.
             ratios = [
@@ -94,5 +114,24 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
             ]
             run["ratio_reps"] = ratios
             run["ratio"] = round(statistics.median(ratios), 3) if ratios else None
+        if name == DEFAULT_VARIANT and cpu:
+            run["cpu_us"] = _cpu_record(cpu, profile.cpu_seconds)
         runs.append(_with_memory(run, outcome))
     return runs
+
+
+def _cpu_record(slices: list[SliceCpu], seconds: float) -> dict[str, Any]:
+    """Per path: each process's CPU per request (µs), the rate, Redis's commands per request."""
+    record: dict[str, Any] = {"seconds": seconds}
+    for piece in slices:
+        endpoint = _BASELINE if piece.path == BASELINE_PATH else "send-message"
+        record[endpoint] = {
+            "rps": round(piece.rps, 1),
+            "us": per_request(piece),
+            "redis_per_request": {
+                name: round(count / piece.requests, 2)
+                for name, count in sorted(piece.redis_calls.items(), key=lambda kv: -kv[1])
+                if piece.requests and count >= piece.requests / 10
+            },
+        }
+    return record

@@ -1,0 +1,56 @@
+"""What a throughput run says about where its CPU went, and about a stack that fell behind.
+
+Read by the report's section 1 and by the figures rendered into each package's README.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bgref_compare._results import Run
+
+from ._figures import fmt
+
+__all__ = ["behind_sentence", "cpu_sentence"]
+
+# The web answered this much faster than the stack completed: worth a sentence.
+_BEHIND = 1.1
+
+
+def cpu_sentence(run: Run) -> str:
+    """Where a send-message's server CPU went, process by process, against the baseline's."""
+    cpu: dict[str, Any] = run.get("cpu_us") or {}
+    send, base = cpu.get("send-message"), cpu.get("baseline")
+    if not send or not base or not send["us"] or not base["us"]:
+        return ""
+
+    def parts(costs: dict[str, float]) -> str:
+        named = [f"{name} {fmt(us)} µs" for name, us in costs.items() if name != "all" and us >= 1]
+        return ", ".join(named)
+
+    calls = send.get("redis_per_request") or {}
+    redis = (
+        " Redis ran "
+        + ", ".join(f"{fmt(count, 1)} {name.upper()}" for name, count in list(calls.items())[:4])
+        + " per message."
+        if calls
+        else ""
+    )
+    return (
+        f" Server CPU per request by process, from the kernel ({fmt(cpu.get('seconds'), 1)} s "
+        f"of each path, drain included): send-message {fmt(send['us']['all'])} µs "
+        f"({parts(send['us'])}), baseline {fmt(base['us']['all'])} µs ({parts(base['us'])})."
+        + redis
+    )
+
+
+def behind_sentence(run: Run) -> str:
+    """The web's answers against what the stack completed, where its workers fell behind."""
+    answered = run.get("answered_rps")
+    if answered is None or not run["rps"] or answered < _BEHIND * run["rps"]:
+        return ""
+    return (
+        f" During the slices its web answered {fmt(answered)} requests/s, but the log took up "
+        f"to {fmt(run.get('drain_s'), 2)} s after a slice to catch up: the stack sustains "
+        f"{fmt(run['rps'])}/s."
+    )
