@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bgref_compare import registry
 from bgref_compare._format import pinning
-from bgref_compare._results import Results
+from bgref_compare._results import Results, find_runs
 from bgref_compare.scenarios._capacity import OVER, UNDER
 
 from ._figures import Figures, fmt, ms, pct, ratio_target
@@ -89,7 +89,14 @@ def _summary(results: Results) -> list[str]:
             rows,
         ),
         "The ratio is send-message rps / baseline rps of the same implementation in the same "
-        "run (the median of the paired repetitions); the targets are from the issue. A "
+        "run (the median of the paired repetitions)"
+        + (
+            ", send-message's rps counting the time its log took to catch up after each "
+            "slice (what the stack sustains, section 1)"
+            if any("answered_rps" in run for run in find_runs(results, scenario="throughput"))
+            else ""
+        )
+        + "; the targets are from the issue. A "
         f"capacity is quoted (✔) only when an open loop at {pct(UNDER)} of it kept up and one "
         f"at {pct(OVER)} fell behind (section 2).",
         "",
