@@ -68,6 +68,11 @@ def _enqueuer(broker: RedisBroker) -> Callable[[list[dramatiq.Message[Any]]], No
     batcher = _PipelinedBroker(broker, pipeline)
 
     def enqueue(messages: list[dramatiq.Message[Any]]) -> None:
+        if len(messages) == 1:
+            # One script is atomic by itself: one EVALSHA, one round trip,
+            # where a pipeline would check the script with SCRIPT EXISTS first.
+            broker.enqueue(messages[0])
+            return
         try:
             for message in messages:
                 batcher.enqueue(message)
