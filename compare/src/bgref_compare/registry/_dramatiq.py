@@ -54,8 +54,9 @@ DRAMATIQ = Impl(
         ("HLEN", "dramatiq:default.DQ.msgs"),
     ),
     # An idle Dramatiq consumer backs off between fetches up to worker_timeout
-    # (dramatiq.worker.WORKER_TIMEOUT, 1,000 ms by default).
-    idle_poll_s=1.0,
+    # (dramatiq.worker.WORKER_TIMEOUT, 1,000 ms by default; bgref_dramatiq's
+    # worker command sets 100 ms).
+    idle_poll_s=0.1,
     # Dramatiq's worker stops as a whole when one of its processes dies.
     replaces_dead_pool_process=False,
     raw_push="bgref_dramatiq._wire:push",
