@@ -66,7 +66,7 @@ DRAMATIQ = Impl(
             "/lab/send/",
             "`write_message.send(message)` from a plain `def` endpoint, one Dramatiq "
             "message per request, the broker on Dramatiq's and redis-py's defaults "
-            "(Redis down: a 500; frozen: the request waits without a bound)",
+            "(Redis down: a 500 at once; frozen: a 500 once redis-py's 5 s read timeout ends)",
             "Dramatiq's README, Quickstart (`count_words.send(url)`); redis.io, Redis "
             "with Dramatiq (`RedisBroker(url=...)`, `@dramatiq.actor`, `.send`)",
             # Acknowledged after the write and redelivered after a dead worker's

@@ -5,15 +5,15 @@ and ``count_words.send(url)``; redis.io, "Redis with Dramatiq": a
 ``RedisBroker(url=...)``, ``@dramatiq.actor``, ``.send``), called from the
 endpoint as FastAPI tutorials do: a plain ``def`` endpoint calls ``.send``, which FastAPI runs in
 its thread pool, one Dramatiq message per request, no grouping, the publishing
-broker on Dramatiq's and redis-py's defaults (no socket timeout, redis-py's
-retries). The same worker processes consume it, with ``write_message``: the
+broker on Dramatiq's and redis-py's defaults (redis-py 8's 5 s socket
+timeouts). The same worker processes consume it, with ``write_message``: the
 same checks as the grouped actor, and the same acknowledgement after the write.
 
-What the defaults do when Redis is away: down, ``send`` raises redis-py's
-``ConnectionError`` (after its retries) and the request gets FastAPI's 500;
-frozen, ``send`` waits for an answer without a bound, and so does the request,
-one thread-pool thread each (40), while ``/baseline/`` and ``/healthz`` (on the
-event loop) still answer.
+What the defaults do when Redis is away (tried by hand): down, ``send`` raises
+redis-py's ``ConnectionError`` and the request gets FastAPI's 500 at once;
+frozen, ``send`` waits out redis-py's 5 s read timeout in a thread-pool thread
+(40 of them) and the request gets a 500 then, instead of the contract's 503
+within 3 s; ``/baseline/`` and ``/healthz`` (on the event loop) still answer.
 """
 
 from __future__ import annotations
