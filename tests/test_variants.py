@@ -18,6 +18,7 @@ import psutil
 import pytest
 
 from bgref_compare import Impl, Stack, Variant, get, wait_until
+from bgref_compare.faults import VISIBILITY_TIMEOUT_S, redelivery_env
 from bgref_compare.registry import (
     ANSWER_WAITS,
     GC,
@@ -225,8 +226,13 @@ def one_slow_worker(
 ) -> Iterator[Stack]:
     """One stack for every variant's worker fault: one worker process, slow work."""
     factory = StackFactory(impl, tmp_path_factory, redis_databases)
+    env = {"LOG_DELAY_MS": str(SLOW_MS), "BGREF_WORKERS": "1"}
+    if not impl.replaces_dead_pool_process:
+        # The worker stops with its pool process and is started again (below):
+        # what the dead process held comes back after the visibility timeout.
+        env.update(redelivery_env(impl, VISIBILITY_TIMEOUT_S))
     try:
-        yield factory({"LOG_DELAY_MS": str(SLOW_MS), "BGREF_WORKERS": "1"})
+        yield factory(env)
     finally:
         factory.close()
 
@@ -247,6 +253,10 @@ def test_a_killed_worker_child_loses_what_the_variant_declares(
         assert children, "the worker has no pool process"
         for child in children:
             os.kill(child.pid, signal.SIGKILL)
+        if not impl.replaces_dead_pool_process:
+            # The worker stops as a whole, by itself, for its supervisor to start again.
+            assert stack[worker].wait(SETTLE_DEADLINE) is not None, output_tail(stack)
+            stack.start_process(worker)
         if WORKER_CHILD_SIGKILL in variant.loses:
             _check_fault_logged(variant, stack, 1)
             assert _settled(stack, client)[message] == 0, "declared lost, yet written"

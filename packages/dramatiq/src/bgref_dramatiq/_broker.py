@@ -1,4 +1,4 @@
-"""The Dramatiq broker: Redis, strict JSON, Dramatiq's own middleware, one actor.
+"""The Dramatiq broker: Redis, strict JSON, Dramatiq's own middleware.
 
 Dramatiq's Redis broker acknowledges a message after the actor returns: until
 then its id sits in a per-worker set in Redis (``__acks__``). Each command a
@@ -11,6 +11,8 @@ queue. https://dramatiq.io/reference.html#dramatiq.brokers.redis.RedisBroker
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 import dramatiq
@@ -25,12 +27,14 @@ from ._consumer import DeadLetteringConsumer
 from ._encoder import StrictJSONEncoder
 from ._settings import Settings
 
-__all__ = ["ACTOR_NAME", "NAMESPACE", "QUEUE", "make_broker"]
+__all__ = ["ACTOR_NAME", "BATCH_ACTOR_NAME", "NAMESPACE", "QUEUE", "make_broker"]
 
 logger = logging.getLogger(__name__)
 
-# The actor's name travels inside every queued message: spelled out, so that
-# moving the code does not strand queued work.
+# An actor's name travels inside every queued message: spelled out, so that
+# moving the code does not strand queued work. The worker runs these two only:
+# Dramatiq dead-letters a message for any other name.
+BATCH_ACTOR_NAME = "bgref_dramatiq.write_messages"
 ACTOR_NAME = "bgref_dramatiq.write_message"
 QUEUE = "default"
 # Dramatiq's default: its keys in Redis are "dramatiq:<queue>", "dramatiq:<queue>.msgs"...
@@ -41,14 +45,34 @@ NAMESPACE = "dramatiq"
 # queue. One in ten costs a ZRANGEBYSCORE on a small sorted set inside the
 # script that every command runs anyway, and brings them back within seconds.
 MAINTENANCE_CHANCE = MAINTENANCE_SCALE // 10
+# And by chance alone, a restarted worker on an idle queue (its consumers
+# polling about once a second each) would put a dead process's messages back
+# anywhere from seconds to a minute after the heartbeat timeout: each consumer
+# thread (one per queue) also runs it with a fetch at least this often.
+MAINTENANCE_INTERVAL = 1.0
 
 
 class _Broker(RedisBroker):
-    """Dramatiq's Redis broker, with a consumer that dead-letters undecodable messages."""
+    """Dramatiq's Redis broker: our consumer, and queue maintenance at least every second."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)  # type: ignore[no-untyped-call]
+        # Per thread: each consumer thread fetches from one queue, and the
+        # maintenance of a command covers that command's queue only.
+        self._maintained = threading.local()
 
     @property
     def consumer_class(self) -> type[DeadLetteringConsumer]:
         return DeadLetteringConsumer
+
+    def _should_do_maintenance(self, command: str) -> int:
+        if command == "fetch":
+            now = time.monotonic()
+            if now - getattr(self._maintained, "at", float("-inf")) >= MAINTENANCE_INTERVAL:
+                self._maintained.at = now
+                return 1
+        chance: int = super()._should_do_maintenance(command)
+        return chance
 
 
 class _DeadLetterLog(Middleware):
@@ -78,7 +102,7 @@ def make_broker(settings: Settings, *, web: bool) -> RedisBroker:
         # after a timeout could queue the message twice.
         options["retry"] = Retry(NoBackoff(), 0)
     client = redis.Redis.from_url(settings.redis_url, **options)
-    broker = _Broker(  # type: ignore[no-untyped-call]
+    broker = _Broker(
         client=client,
         namespace=NAMESPACE,
         heartbeat_timeout=int(settings.heartbeat_timeout * 1000),

@@ -9,9 +9,10 @@ from fastapi import FastAPI
 from bgref_message import PublishGate
 from bgref_message.fastapi import queue_app
 
-from ._actor import declare_actor
+from ._actor import declare_actors
 from ._broker import make_broker
-from ._publisher import batch_publisher
+from ._lab import lab_router
+from ._publisher import MAX_BATCH, batch_publisher
 from ._settings import Settings
 
 __all__ = ["create_app"]
@@ -22,10 +23,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is None:
         settings = Settings.from_env()
     broker = make_broker(settings, web=True)
-    actor = declare_actor(broker, settings)
+    write_messages, _ = declare_actors(broker, settings)
 
     gate = PublishGate(
-        batch_publisher(broker, actor), broker.client.ping, timeout=settings.publish_deadline
+        batch_publisher(broker, write_messages),
+        broker.client.ping,
+        timeout=settings.publish_deadline,
+        max_batch=MAX_BATCH,
     )
     return queue_app(
         "send-message (Dramatiq)",
@@ -33,4 +37,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unavailable=gate.unavailable,
         start=gate.start,
         stop=functools.partial(gate.close, release=broker.client.close),
+        routers=[lab_router(settings)],
     )
