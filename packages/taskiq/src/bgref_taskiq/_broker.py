@@ -44,7 +44,7 @@ from taskiq import AckableMessage
 from taskiq.message import BrokerMessage, TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
-from ._boundary import TASK_NAME, BadPayload, read_job
+from ._boundary import BadPayload, read_job
 from ._settings import Settings
 
 __all__ = ["GROUP", "STREAM", "StreamBroker"]
@@ -54,9 +54,9 @@ logger = logging.getLogger(__name__)
 # The stream the web adds to and the consumer group the workers read as.
 STREAM = "bgref-taskiq"
 GROUP = "bgref-taskiq-workers"
-# Entries one read or one claim takes at most. Few: what a worker has taken but
-# not started ages towards the idle timeout, and another worker may then take
-# it over and run it a second time.
+# Entries one read or one claim takes at most (each a group of up to 32
+# messages). Few: what a worker has taken but not started ages towards the idle
+# timeout, and another worker may then take it over and run it a second time.
 _BATCH = 10
 # How long one XREADGROUP blocks waiting for new work, in milliseconds.
 _BLOCK_MS = 1000
@@ -198,7 +198,7 @@ class StreamBroker(RedisStreamBroker):
         # Rebuilt from the checked fields only: nothing else from the wire
         # (labels such as ack_type or timeout) reaches taskiq.
         message = TaskiqMessage(
-            task_id=job.task_id, task_name=TASK_NAME, labels={}, args=[job.message], kwargs={}
+            task_id=job.task_id, task_name=job.task_name, labels={}, args=job.args, kwargs={}
         )
         return AckableMessage(
             data=self.formatter.dumps(message).message, ack=partial(self._ack, entry_id)
