@@ -19,6 +19,11 @@ with ``XAUTOCLAIM``. Three things in its ``listen`` are changed here:
   loop logs it, waits, and reads again on a new connection. A group lost with
   its data (a Redis restarted empty) is declared again.
 
+And a worker process reads under its slot's name (``_consumer_name``), and
+first reads that name's pending entries: the process that taskiq starts in
+place of one that died takes back the dead one's work at once, not after the
+idle timeout.
+
 And every entry passes the boundary (``_boundary.read_job``) before taskiq
 sees it: what fails is logged once and deleted, never run, never retried.
 """
@@ -174,8 +179,9 @@ class StreamBroker(RedisStreamBroker):
         # that taskiq starts in place of one that died reads under the same
         # name, and an id instead of ">" reads that name's pending entries,
         # the dead process's, at once rather than after the idle timeout
-        # (Redis docs, XREADGROUP: "Recovering from permanent failures" and
-        # reading the history of pending messages). Never again once caught up:
+        # (Redis's streams guide: reading with an id returns "our history of
+        # pending messages", how a consumer recovers after a restart). Never
+        # again once caught up:
         # then they are this process's own, being run.
         fetched: Any = await client.xreadgroup(
             GROUP, self.consumer_name, {STREAM: after}, count=_BATCH
@@ -187,7 +193,7 @@ class StreamBroker(RedisStreamBroker):
                 await _forget(client, entry_id)
         if live:
             logger.warning(
-                "Took back %d messages that this worker's previous process left unacknowledged",
+                "Took back %d entries that this worker's previous process left unacknowledged",
                 len(live),
             )
         return entries
