@@ -76,9 +76,10 @@ TASKIQ = Impl(
             "/lab/kiq/",
             "`await write_message.kiq(message)` from an `async def` endpoint, one task per "
             "message, on a `RedisStreamBroker` built from the URL alone: no deadline and no "
-            "breaker beyond redis-py's defaults (no socket timeout, so with Redis frozen a "
-            "client waits until it thaws; Redis down is a 500, not a 503); the same workers "
-            "write and acknowledge each task, so it loses nothing the contract does not",
+            "breaker beyond redis-py's defaults (a 5 s socket timeout in redis-py 8: with "
+            "Redis frozen every request waits 5 s for a 500; Redis down is a 500, not a 503); "
+            "the same workers write and acknowledge each task, so it loses nothing the "
+            "contract does not",
             "taskiq docs, Getting started (`await my_task.kiq(...)`) and Framework "
             "integrations (FastAPI); taskiq-redis README (RedisStreamBroker)",
             benchmarked=True,

@@ -7,14 +7,15 @@ integrations, taskiq + FastAPI): an ``async def`` endpoint kicks one task per
 message on a ``RedisStreamBroker`` built from the URL alone, and answers. Only
 the stream's name is ours, so that the same worker processes consume it.
 
-Nothing bounds a kick but what taskiq and redis-py give (read in taskiq-redis
-1.2 and redis-py 8.1): no socket timeout (redis-py's default is none), a
-``BlockingConnectionPool`` of 100 connections (taskiq-redis passes no size;
-redis-py then takes 100) that a request waits up to 20 s for, no breaker. So a
-refused connection is a ``500`` (the exception, through FastAPI's default
-handler) rather than the contract's ``503``, and with Redis frozen a request
-waits until Redis answers again, or, once every pooled connection is stuck,
-20 s for a connection and then gets a ``500``.
+Nothing bounds a kick but what taskiq and redis-py give (taskiq-redis 1.2,
+redis-py 8.1): redis-py's default socket timeouts (5 s since redis-py 8; none
+before), a ``BlockingConnectionPool`` of 100 connections (taskiq-redis passes
+no size; redis-py then takes 100) that a request waits up to 20 s for, no
+breaker and no retry. So a refused connection is a ``500`` (the exception,
+through FastAPI's default handler) rather than the contract's ``503``, and
+with Redis frozen every request waits 5 s for its ``500``, however long the
+outage, where the tuned route answers ``503`` within its 1 s deadline once and
+at once after that.
 
 Like taskiq-fastapi's lifespan, the web never starts the broker for its
 workers; it only kicks. The worker runs the task (``write_message``, with the
