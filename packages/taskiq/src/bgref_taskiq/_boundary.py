@@ -1,4 +1,4 @@
-"""What a worker accepts from the stream: one known task with one valid message, nothing else."""
+"""What a worker accepts from the stream: one of our two tasks with valid messages, no more."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from dataclasses import dataclass
 
 from bgref_message import InvalidMessage, check_message
 
-__all__ = ["TASK_NAME", "BadPayload", "Job", "read_job"]
+__all__ = ["BATCH_TASK_NAME", "MAX_BATCH", "TASK_NAME", "BadPayload", "Job", "read_job"]
 
-# The name travels inside every queued message, so it is spelled out rather
+# The names travel inside every queued message, so they are spelled out rather
 # than derived from the module path: moving the code must not strand queued work.
+# One message per task: the docs' way, which the lab's route kicks.
 TASK_NAME = "bgref_taskiq.write_message"
+# A group of messages per task: what /send-message/ kicks.
+BATCH_TASK_NAME = "bgref_taskiq.write_messages"
+# The most messages one group carries: enough to spread taskiq's fixed cost per
+# task (a stream entry, its parsing, its acknowledgement) thin, few enough that
+# a worker that dies after writing a group and before acknowledging it writes
+# little twice. The web never sends more, so the worker refuses more.
+MAX_BATCH = 32
 
 
 class BadPayload(ValueError):
@@ -24,22 +32,31 @@ class BadPayload(ValueError):
 
 @dataclass(frozen=True)
 class Job:
-    """A job that passed the boundary: its id and the message to write."""
+    """A job that passed the boundary: its id, its task and the messages to write."""
 
     task_id: str
-    message: str
+    task_name: str
+    messages: tuple[str, ...]
+
+    @property
+    def args(self) -> list[object]:
+        """The task's arguments as the web sent them: a message, or a list of them."""
+        if self.task_name == TASK_NAME:
+            return [self.messages[0]]
+        return [list(self.messages)]
 
 
 def read_job(fields: object) -> Job:
     """Check one stream entry's fields as taskiq-redis writes them (``{b"data": <json>}``).
 
-    The web validated the message, but anyone who can write to Redis can queue
+    The web validated the messages, but anyone who can write to Redis can queue
     anything, so the worker checks again, with the same rules, before taskiq
-    sees it: JSON only (taskiq's JSON formatter; nothing is ever unpickled), our
-    task's name, exactly one positional argument, no keyword arguments, and a
-    message the web would have accepted. Labels are not read from the wire at
-    all (a label such as ``ack_type`` or ``timeout`` would change how taskiq
-    treats the message).
+    sees it: JSON only (taskiq's JSON formatter; nothing is ever unpickled), one
+    of our tasks' names, exactly one positional argument (a message, or a list
+    of 1 to ``MAX_BATCH`` of them), no keyword arguments, and only messages the
+    web would have accepted: one bad message refuses the whole group, since the
+    web never sends one. Labels are not read from the wire at all (a label such
+    as ``ack_type`` or ``timeout`` would change how taskiq treats the message).
     """
     if not isinstance(fields, dict) or not isinstance(fields.get(b"data"), bytes):
         raise BadPayload("no data field")
@@ -52,13 +69,21 @@ def read_job(fields: object) -> Job:
     task_id = body.get("task_id")
     if not isinstance(task_id, str) or not 0 < len(task_id) <= 100:
         raise BadPayload("no valid task_id")
-    if body.get("task_name") != TASK_NAME:
-        raise BadPayload(f"unknown task {str(body.get('task_name'))[:80]!r}", task_id)
+    task_name = body.get("task_name")
+    if task_name not in (TASK_NAME, BATCH_TASK_NAME):
+        raise BadPayload(f"unknown task {str(task_name)[:80]!r}", task_id)
     args, kwargs = body.get("args"), body.get("kwargs", {})
     if not isinstance(args, list) or len(args) != 1 or kwargs != {}:
-        raise BadPayload("arguments should be exactly one message", task_id)
+        raise BadPayload("arguments should be exactly one positional argument", task_id)
+    (value,) = args
+    if task_name == TASK_NAME:
+        values: list[object] = [value]
+    elif isinstance(value, list) and 0 < len(value) <= MAX_BATCH:
+        values = value
+    else:
+        raise BadPayload(f"expected a list of 1 to {MAX_BATCH} messages", task_id)
     try:
-        message = check_message(args[0])
+        messages = tuple(check_message(item) for item in values)
     except InvalidMessage as error:
         raise BadPayload(f"invalid message: {error} ({error.error['input']!r})", task_id) from None
-    return Job(task_id, message)
+    return Job(task_id, str(task_name), messages)

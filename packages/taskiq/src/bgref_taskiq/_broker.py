@@ -19,6 +19,11 @@ with ``XAUTOCLAIM``. Three things in its ``listen`` are changed here:
   loop logs it, waits, and reads again on a new connection. A group lost with
   its data (a Redis restarted empty) is declared again.
 
+And a worker process reads under its slot's name (``_consumer_name``), and
+first reads that name's pending entries: the process that taskiq starts in
+place of one that died takes back the dead one's work at once, not after the
+idle timeout.
+
 And every entry passes the boundary (``_boundary.read_job``) before taskiq
 sees it: what fails is logged once and deleted, never run, never retried.
 """
@@ -28,7 +33,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import multiprocessing
 import os
+import socket
 import time
 from collections.abc import AsyncGenerator
 from functools import partial
@@ -44,7 +51,7 @@ from taskiq import AckableMessage
 from taskiq.message import BrokerMessage, TaskiqMessage
 from taskiq_redis import RedisStreamBroker
 
-from ._boundary import TASK_NAME, BadPayload, read_job
+from ._boundary import BadPayload, read_job
 from ._settings import Settings
 
 __all__ = ["GROUP", "STREAM", "StreamBroker"]
@@ -54,9 +61,9 @@ logger = logging.getLogger(__name__)
 # The stream the web adds to and the consumer group the workers read as.
 STREAM = "bgref-taskiq"
 GROUP = "bgref-taskiq-workers"
-# Entries one read or one claim takes at most. Few: what a worker has taken but
-# not started ages towards the idle timeout, and another worker may then take
-# it over and run it a second time.
+# Entries one read or one claim takes at most (each a group of up to 32
+# messages). Few: what a worker has taken but not started ages towards the idle
+# timeout, and another worker may then take it over and run it a second time.
 _BATCH = 10
 # How long one XREADGROUP blocks waiting for new work, in milliseconds.
 _BLOCK_MS = 1000
@@ -109,6 +116,7 @@ class StreamBroker(RedisStreamBroker):
             else:
                 break
         if self.is_worker_process:
+            self.consumer_name = _consumer_name()
             # The ready line that the registry's ready marker waits for.
             logger.info(
                 "Worker process %d consuming %s as %s", os.getpid(), STREAM, self.consumer_name
@@ -119,14 +127,19 @@ class StreamBroker(RedisStreamBroker):
         await self.client.xadd(STREAM, {b"data": message.message})
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
-        """Yield new messages and, every ``claim_interval``, those left idle by others."""
+        """Yield what this slot's last process left, new messages, and idle ones of others."""
         claimed_at = -math.inf
         outage = False
+        # Where this consumer's pending entries are read from; None once all are.
+        history: Any = "0-0"
         while True:
             try:
                 async with Redis(connection_pool=self.connection_pool) as client:
                     while True:
-                        if time.monotonic() - claimed_at >= self.claim_interval:
+                        if history is not None:
+                            entries = await self._read_history(client, history)
+                            history = entries[-1][0] if entries else None
+                        elif time.monotonic() - claimed_at >= self.claim_interval:
                             claimed_at = time.monotonic()
                             entries = await self._claim(client)
                             if len(entries) == _BATCH:
@@ -137,6 +150,8 @@ class StreamBroker(RedisStreamBroker):
                             logger.warning("Redis is answering again")
                             outage = False
                         for entry_id, fields in entries:
+                            if not fields:
+                                continue
                             message = await self._admit(client, entry_id, fields)
                             if message is not None:
                                 yield message
@@ -158,6 +173,30 @@ class StreamBroker(RedisStreamBroker):
             GROUP, self.consumer_name, {STREAM: ">"}, count=_BATCH, block=_BLOCK_MS
         )
         return [entry for _, entries in fetched or () for entry in entries]
+
+    async def _read_history(self, client: Redis, after: Any) -> list[tuple[Any, Any]]:
+        # A consumer's name is its worker slot (_consumer_name): the process
+        # that taskiq starts in place of one that died reads under the same
+        # name, and an id instead of ">" reads that name's pending entries,
+        # the dead process's, at once rather than after the idle timeout
+        # (Redis's streams guide: reading with an id returns "our history of
+        # pending messages", how a consumer recovers after a restart). Never
+        # again once caught up:
+        # then they are this process's own, being run.
+        fetched: Any = await client.xreadgroup(
+            GROUP, self.consumer_name, {STREAM: after}, count=_BATCH
+        )
+        entries = [entry for _, entries in fetched or () for entry in entries]
+        live = [(entry_id, fields) for entry_id, fields in entries if fields]
+        for entry_id, fields in entries:
+            if not fields:  # deleted from the stream meanwhile: nothing to run
+                await _forget(client, entry_id)
+        if live:
+            logger.warning(
+                "Took back %d entries that this worker's previous process left unacknowledged",
+                len(live),
+            )
+        return entries
 
     async def _claim(self, client: Redis) -> list[tuple[Any, Any]]:
         # Takes over entries that another consumer (or this one, in an earlier
@@ -198,7 +237,7 @@ class StreamBroker(RedisStreamBroker):
         # Rebuilt from the checked fields only: nothing else from the wire
         # (labels such as ack_type or timeout) reaches taskiq.
         message = TaskiqMessage(
-            task_id=job.task_id, task_name=TASK_NAME, labels={}, args=[job.message], kwargs={}
+            task_id=job.task_id, task_name=job.task_name, labels={}, args=job.args, kwargs={}
         )
         return AckableMessage(
             data=self.formatter.dumps(message).message, ack=partial(self._ack, entry_id)
@@ -214,6 +253,15 @@ async def _forget(client: Redis, entry_id: Any) -> None:
         pipe.xack(STREAM, GROUP, entry_id)
         pipe.xdel(STREAM, entry_id)
         await pipe.execute()
+
+
+def _consumer_name() -> str:
+    """This worker slot's consumer name: host, main process and taskiq's process name.
+
+    The same for the process that taskiq starts in place of one that died
+    (``worker-0`` again, under the same main process), unique among live ones.
+    """
+    return f"{socket.gethostname()}:{os.getppid()}:{multiprocessing.current_process().name}"
 
 
 def _text(value: Any) -> str:

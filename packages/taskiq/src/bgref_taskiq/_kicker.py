@@ -1,4 +1,12 @@
-"""Kicking tasks from the event loop: bounded by a deadline, behind a breaker."""
+"""Kicking tasks from the event loop: the messages of concurrent requests as one task each group.
+
+Each task costs taskiq the same whatever it carries: a message built and
+serialised in the web, a stream entry, its parsing, dependency injection and
+acknowledgement in the worker. So the messages that arrive while a kick is in
+flight (or within one event-loop iteration) go out together, as one
+``write_messages`` task of up to ``MAX_BATCH`` messages, and every request
+waits for its group's kick.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any
 
 from bgref_message import BrokerUnavailable
 
+from ._boundary import MAX_BATCH
 from ._broker import StreamBroker
 
 __all__ = ["Kicker"]
@@ -19,16 +28,22 @@ logger = logging.getLogger(__name__)
 _CHECK_INTERVAL = 1.0
 _PROBE_INTERVAL = 0.5
 
+_Waiting = list[tuple[str, "asyncio.Future[None]"]]
+
 
 class Kicker:
-    """Sends ``write_message`` tasks with ``kiq`` and keeps track of whether Redis answers.
+    """Sends ``write_messages`` tasks with ``kiq`` and keeps track of whether Redis answers.
 
     ``kiq`` is async all the way down (redis.asyncio): the event loop serves
-    other requests while a kick waits. Each kick is bounded by ``deadline``
-    (a connection, then the reply) and never retried: a command that timed out
-    may still be carried out. After a failure, every kick is refused at once
-    (503) until a ping answers again; a monitor pings every second (every half
-    second while Redis is away), so ``/healthz`` reads the state and never waits.
+    other requests while a kick waits. One sender task at a time takes every
+    message waiting, kicks them in groups of up to ``MAX_BATCH`` (concurrently,
+    when more wait), and answers each request with its group's outcome. Each
+    round is bounded by ``deadline`` (a connection, then the reply) and never
+    retried: a command that timed out may still be carried out. After a failure,
+    every kick, waiting or new, is refused at once (503) until a ping answers
+    again, so a request waits at most one round's deadline. A monitor pings
+    every second (every half second while Redis is away), so ``/healthz`` reads
+    the state and never waits.
     """
 
     def __init__(self, broker: StreamBroker, task: Any, deadline: float) -> None:
@@ -37,6 +52,8 @@ class Kicker:
         self._deadline = deadline
         self._down: str | None = "not checked yet"
         self._monitor: asyncio.Task[None] | None = None
+        self._waiting: _Waiting = []
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Declare the consumer group and check Redis once, then keep checking it."""
@@ -49,11 +66,15 @@ class Kicker:
         self._monitor = asyncio.get_running_loop().create_task(self._watch())
 
     async def close(self) -> None:
-        """Stop checking and release the connections."""
+        """Stop checking, finish the kick in flight, and release the connections."""
         if self._monitor is not None:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._monitor
+        if self._sender is not None:
+            # Uvicorn has finished its requests: nothing waits any more.
+            with contextlib.suppress(Exception):
+                await self._sender
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._broker.shutdown(), self._deadline)
 
@@ -65,12 +86,36 @@ class Kicker:
         """Queue ``message``; raise ``BrokerUnavailable`` unless Redis holds it."""
         if self._down is not None:
             raise BrokerUnavailable(self._down)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((message, done))
+        if self._sender is None:
+            # Runs in the next loop iteration: what arrives meanwhile joins.
+            self._sender = loop.create_task(self._send())
+        await done
+
+    async def _send(self) -> None:
         try:
-            await asyncio.wait_for(self._task.kiq(message), self._deadline)
-        except Exception as error:
-            reason = f"Redis did not take the message: {_describe(error)}"
-            self._mark_down(reason)
-            raise BrokerUnavailable(reason) from None
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                if self._down is not None:
+                    _settle(waiting, BrokerUnavailable(self._down))
+                    continue
+                groups = [waiting[i : i + MAX_BATCH] for i in range(0, len(waiting), MAX_BATCH)]
+                try:
+                    await asyncio.wait_for(
+                        asyncio.gather(*(self._task.kiq([m for m, _ in g]) for g in groups)),
+                        self._deadline,
+                    )
+                except Exception as error:
+                    reason = f"Redis did not take the message: {_describe(error)}"
+                    self._mark_down(reason)
+                    # Not sent again: a group that timed out may be in Redis.
+                    _settle(waiting, BrokerUnavailable(reason))
+                else:
+                    _settle(waiting, None)
+        finally:
+            self._sender = None
 
     async def _watch(self) -> None:
         while True:
@@ -91,6 +136,17 @@ class Kicker:
         if self._down is None:
             logger.error("Broker unavailable: %s", reason)
         self._down = reason
+
+
+def _settle(waiting: _Waiting, error: BrokerUnavailable | None) -> None:
+    """Answer each waiting request: its message is in Redis, or ``error``'s copy."""
+    for _, done in waiting:
+        if done.done():
+            continue  # its request was cancelled (the client went away)
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(BrokerUnavailable(str(error)))
 
 
 def _describe(error: BaseException) -> str:

@@ -8,6 +8,7 @@ from bgref_message.fastapi import queue_app
 
 from ._broker import StreamBroker
 from ._kicker import Kicker
+from ._lab import Lab
 from ._settings import Settings
 from ._tasks import register_tasks
 
@@ -19,14 +20,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings is None:
         settings = Settings.from_env()
     broker = StreamBroker(settings, worker=False)
-    kicker = Kicker(broker, register_tasks(broker, settings.retry_budget), settings.kick_deadline)
+    write_messages, _ = register_tasks(broker, settings.retry_budget)
+    kicker = Kicker(broker, write_messages, settings.kick_deadline)
+    lab = Lab(settings)
+
+    async def stop() -> None:
+        await kicker.close()
+        await lab.close()
+
     # kiq awaits redis.asyncio: no thread (bgref_message's PublishGate) is needed
-    # to keep the event loop from waiting on Redis; the Kicker bounds each kick
-    # and keeps the breaker.
+    # to keep the event loop from waiting on Redis; the Kicker groups the
+    # messages of concurrent requests, bounds each kick and keeps the breaker.
     return queue_app(
         "send-message (Taskiq)",
         submit=kicker.kick,
         unavailable=kicker.unavailable,
         start=kicker.start,
-        stop=kicker.close,
+        stop=stop,
+        routers=(lab.router,),
     )

@@ -18,11 +18,11 @@ from ._broker import StreamBroker
 from ._settings import Settings
 from ._tasks import register_tasks
 
-__all__ = ["broker", "main", "worker_argv", "write_message"]
+__all__ = ["broker", "main", "worker_argv", "write_message", "write_messages"]
 
 _settings = Settings.from_env()
 broker = StreamBroker(_settings, worker=True)
-write_message = register_tasks(broker, _settings.retry_budget)
+write_messages, write_message = register_tasks(broker, _settings.retry_budget)
 
 
 def worker_argv(settings: Settings) -> list[str]:
