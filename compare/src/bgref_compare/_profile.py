@@ -129,13 +129,15 @@ PROFILES: dict[str, Profile] = {
         cpu_seconds=1.0,
         delay_ms=50.0,
         probe_seconds=2.0,
-        slow_seconds=3.0,
+        slow_seconds=2.5,
         below=0.5,
         above=1.5,
         open_connections=64,
         validate_seconds=3.5,
         scale_seconds=3.0,
-        worker_processes=(1, 2, 4),
+        # The scale-out floor compares 4 worker processes with 1; the full
+        # profile adds 2 for the curve.
+        worker_processes=(1, 4),
         worker_threads=(1, 4, 16),
         drain_timeout_s=60.0,
         fault_burst=200,
