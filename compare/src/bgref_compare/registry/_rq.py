@@ -67,8 +67,8 @@ RQ = Impl(
             "/lab/enqueue/",
             "`queue.enqueue(write_message, message)` from a plain `def` endpoint, one job "
             "per message, RQ's defaults (no retry, 180 s job timeout) and redis-py's "
-            "default client (no socket timeout: Redis frozen holds the request's thread; "
-            "Redis down answers 500)",
+            "(5 s socket timeout): Redis frozen or down answers a plain-text 500, after "
+            "5 s or at once, where the contract answers 503",
             "RQ docs, Queues (`q = Queue(connection=Redis())`, `q.enqueue(...)`); "
             "testdriven.io, Asynchronous Tasks with Flask and Redis Queue",
             claims_contract=False,

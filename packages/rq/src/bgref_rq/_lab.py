@@ -6,7 +6,7 @@ docs, Queues: ``q = Queue(connection=Redis())`` then
 "Asynchronous Tasks with Flask and Redis Queue"): a plain ``def`` endpoint
 calls ``enqueue``, which FastAPI runs in its thread pool, one job per message,
 a Redis client and a queue on their defaults: no retry (RQ's default), RQ's
-180 s job timeout, redis-py's default client (no socket timeout).
+180 s job timeout, redis-py's default client (a 5 s socket timeout).
 
 One departure, on the worker's account: the queue is RQ's JSON one
 (``serializer=JSONSerializer``, RQ docs, Jobs: serialization), because the
@@ -15,8 +15,8 @@ worker processes it shares refuse pickles (``MessageJob``).
 What the defaults mean (package README, "The docs' way"): a job whose worker
 dies is failed as abandoned and kept in the failed-job registry, never run
 again by itself; a failed write is not retried either; with Redis down a
-request gets a 500, and with Redis frozen its thread waits until Redis
-answers again.
+request gets a plain-text 500 at once, and with Redis frozen the same after
+its thread waited out the 5 s socket timeout.
 """
 
 from __future__ import annotations
