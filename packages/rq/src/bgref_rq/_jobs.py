@@ -1,19 +1,24 @@
-"""The job the worker runs: ``write_message`` and nothing else, its payload checked first.
+"""The jobs the worker runs: ``write_messages`` and ``write_message``, their payload checked first.
 
 Anyone who can write to the broker's Redis can queue an RQ job, and a job names
 the function to run by its import path: RQ imports whatever it names, so JSON
 alone would still let such a client run ``os.system`` with a string argument.
-``MessageJob`` runs ``write_message`` only, and only with a payload that the web
-would have queued (``bgref_message.check_message``); anything else is logged
-once with its job id and dropped: the job ends as a success, so that RQ neither
-retries it nor keeps it.
+``MessageJob`` runs these two functions only (a group, which the web queues,
+and a single message, which the lab's route queues as RQ's docs do), and only
+with a payload that the web would have queued (``bgref_message.check_message``
+for every message of a group); anything else is logged once with its job id
+and dropped, the whole job for one bad message: the job ends as a success, so
+that RQ neither retries it nor keeps it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from typing import Any
 
+from rq import get_current_job
 from rq.exceptions import StopRequested
 from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
@@ -21,13 +26,27 @@ from rq.job import Job
 from bgref_linelog import LogWriter
 from bgref_message import InvalidMessage, check_message
 
-__all__ = ["FUNC_NAME", "InvalidPayload", "MessageJob", "preload", "write_message"]
+from ._group import GROUP_FUNC_NAME, MAX_GROUP, SLICE, hand_off
+from ._settings import Settings
+
+__all__ = [
+    "FUNC_NAME",
+    "STARTED",
+    "InvalidPayload",
+    "MessageJob",
+    "preload",
+    "write_message",
+    "write_messages",
+]
 
 logger = logging.getLogger("bgref_rq.worker")
 
-# The function's import path travels inside every queued job: spelled out here,
-# and the only one that the worker will run.
+# The single message's function, as its import path travels inside its jobs:
+# spelled out here, and the other one that the worker will run.
 FUNC_NAME = "bgref_rq._jobs.write_message"
+# Logged (at INFO, which the worker shows) as a single-message job starts, so
+# that a fault test can kill the worker while it runs one.
+STARTED = "lab task started"
 
 # One writer per worker process, created before RQ's pool forks its workers.
 _writer: LogWriter | None = None
@@ -42,10 +61,57 @@ def preload() -> LogWriter:
 
 
 def write_message(message: str) -> None:
-    """Write one message as one log line (what the web queues; ``MessageJob`` calls it)."""
+    """Write one message as one log line (what the lab's route queues, one job each)."""
     # A failed write raises bgref_linelog's LogWriteError, naming the path: RQ
-    # logs its traceback and retries the job while it has retries left.
+    # logs its traceback and retries the job while it has retries left (the
+    # lab's jobs have none: RQ's default).
+    logger.info(STARTED)
     preload().write(message)
+
+
+def write_messages(messages: list[str]) -> None:
+    """Write each message as one log line, in order (what the web queues, a group a job).
+
+    On a failed write the job is retried with the messages not yet written, so
+    none is lost and none is written twice: RQ's retry saves the job, arguments
+    included, in the transaction that queues it again (``Job.retry``). After
+    ``SLICE`` seconds on one group, the rest goes back to the queue split over
+    the workers (``hand_off``).
+    """
+    job = get_current_job()
+    writer = preload()
+    started = time.monotonic()
+    for done, message in enumerate(messages):
+        if (
+            job is not None
+            and done
+            and len(messages) - done > 1
+            and time.monotonic() - started > SLICE
+            and hand_off(job, messages[done:], _workers())
+        ):
+            return
+        try:
+            writer.write(message)
+        except OSError:
+            if job is not None and done:
+                logger.warning(
+                    "Job %s: %d of %d messages written; retrying the other %d",
+                    job.id,
+                    done,
+                    len(messages),
+                    len(messages) - done,
+                )
+                # Saved with the retry, in its transaction; a worker that dies
+                # before it leaves the job as it was, and its retry writes the
+                # written ones again (at most a group duplicated).
+                job.args = (messages[done:],)
+            raise
+
+
+@functools.cache
+def _workers() -> int:
+    # The pool's size, which its workers inherit through the environment.
+    return Settings.from_env().workers
 
 
 class InvalidPayload(ValueError):
@@ -53,7 +119,7 @@ class InvalidPayload(ValueError):
 
 
 class MessageJob(Job):
-    """An RQ job that runs ``write_message`` with one valid message, and drops anything else."""
+    """An RQ job that writes a valid group or message, and drops anything else."""
 
     _refusal: str | None = None
 
@@ -81,21 +147,32 @@ class MessageJob(Job):
         return _ExecutionRegistry(self.id, connection=self.connection)
 
     def _execute(self) -> Any:
-        """Write the message, or log why the job is refused and drop it (no retry)."""
+        """Write the messages, or log why the job is refused and drop it (no retry)."""
         try:
-            message = self._message()
+            name, value = self._argument()
+            if name == GROUP_FUNC_NAME:
+                messages = _checked_group(value)
+            else:
+                message = _checked(value)
         except InvalidPayload as error:
             logger.warning("Dropped job %s: %s", self.id, error)
             return None
-        write_message(message)
+        # Called here, never imported by the name the job carries.
+        if name == GROUP_FUNC_NAME:
+            write_messages(messages)
+        else:
+            write_message(message)
         return None
 
-    def _message(self) -> str:
+    def _argument(self) -> tuple[str, object]:
+        """The function the job names, if one of ours, and its one positional argument."""
         name = self.func_name  # decodes the payload: sets _refusal if it cannot
         if self._refusal is not None:
             raise InvalidPayload(self._refusal)
-        if name != FUNC_NAME or self.instance is not None:
-            raise InvalidPayload(f"it names {str(name)[:80]!r}, not {FUNC_NAME!r}")
+        if name not in (GROUP_FUNC_NAME, FUNC_NAME) or self.instance is not None:
+            raise InvalidPayload(
+                f"it names {str(name)[:80]!r}, not {GROUP_FUNC_NAME!r} or {FUNC_NAME!r}"
+            )
         args, kwargs = self.args, self.kwargs
         if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
             raise InvalidPayload(
@@ -106,10 +183,24 @@ class MessageJob(Job):
             raise InvalidPayload(
                 f"expected one positional argument, got {len(args)} and keywords {sorted(kwargs)}"
             )
-        try:
-            return check_message(args[0])
-        except InvalidMessage as error:
-            raise InvalidPayload(f"{error.error['type']}: {error}") from None
+        return name, args[0]
+
+
+def _checked_group(value: object) -> list[str]:
+    # The web never queues an empty group, nor one with a bad message in it.
+    if not isinstance(value, list) or not value:
+        raise InvalidPayload(f"expected a non-empty list of messages, got {type(value).__name__}")
+    # Nor a bigger one: a group is what one worker's death can duplicate.
+    if len(value) > MAX_GROUP:
+        raise InvalidPayload(f"expected at most {MAX_GROUP} messages, got {len(value)}")
+    return [_checked(item) for item in value]
+
+
+def _checked(value: object) -> str:
+    try:
+        return check_message(value)
+    except InvalidMessage as error:
+        raise InvalidPayload(f"{error.error['type']}: {error}") from None
 
 
 class _ExecutionRegistry(ExecutionRegistry):

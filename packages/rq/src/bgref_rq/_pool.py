@@ -1,4 +1,4 @@
-"""RQ's worker pool, running RQ's scheduler itself instead of in a process of one worker."""
+"""RQ's worker pool: it runs RQ's scheduler itself, and hands a dead worker's job back at once."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ import contextlib
 import logging
 
 import redis
+from rq.exceptions import NoSuchJobError
+from rq.executions import WORKER_EXECUTIONS_KEY_TEMPLATE
+from rq.registry import StartedJobRegistry
 from rq.scheduler import RQScheduler
-from rq.worker_pool import WorkerPool
+from rq.utils import parse_composite_key
+from rq.worker_pool import WorkerData, WorkerPool
 
 __all__ = ["MessagePool"]
 
@@ -27,6 +31,12 @@ class MessagePool(WorkerPool):
     (``MessageWorker.work``): no scheduler process to outlive a killed worker
     holding the lock, and no process idling in ``time.sleep``, which the
     contract suite's count of work in progress would take for work.
+
+    A worker that the pool finds dead (killed, out of memory) is running
+    nothing: its job is handed to RQ's own handling of an abandoned job at
+    once (``_abandon``), instead of when its lease expires (its time limit plus
+    ``BGREF_VISIBILITY_TIMEOUT``). A pool that dies with its workers leaves
+    their jobs to the lease, as RQ does.
     """
 
     _scheduler: RQScheduler | None = None
@@ -37,6 +47,61 @@ class MessagePool(WorkerPool):
         super().check_workers(respawn)
         if respawn and self.status != self.Status.STOPPED:
             self._schedule()
+
+    def handle_dead_worker(self, worker_data: WorkerData) -> None:
+        """Forget the dead worker (RQ's), then hand back the job it was running."""
+        super().handle_dead_worker(worker_data)
+        try:
+            self._abandon(worker_data.name)
+        except redis.exceptions.RedisError as error:
+            # Its lease expires in time, and another worker's maintenance retries it.
+            logger.warning(
+                "Could not hand back the job of dead worker %s: %s", worker_data.name, error
+            )
+
+    def _abandon(self, name: str) -> None:
+        # RQ records each running job as "<job id>:<execution id>" in the
+        # started-job registry, scored by its lease's end, and in the set of
+        # its worker's executions. Ending the dead worker's leases now and
+        # cleaning up only those runs RQ's own path (StartedJobRegistry.cleanup):
+        # the job is retried if it has retries left, else failed as abandoned.
+        executions = [
+            entry.decode() if isinstance(entry, bytes) else entry
+            for entry in self.connection.smembers(WORKER_EXECUTIONS_KEY_TEMPLATE.format(name))
+        ]
+        if not executions:
+            return
+        for queue_name in self._queue_names:
+            registry = StartedJobRegistry(
+                queue_name,
+                connection=self.connection,
+                job_class=self.job_class,
+                serializer=self.serializer,
+            )
+            # Score 1 (1970): expired, and below every live lease.
+            ended: dict[str, float] = dict.fromkeys(executions, 1)
+            if self.connection.zadd(registry.key, ended, xx=True, ch=True):
+                for entry in executions:
+                    self._report(name, parse_composite_key(entry)[0])
+                registry.cleanup(timestamp=1)
+
+    def _report(self, name: str, job_id: str) -> None:
+        try:
+            job = self.job_class.fetch(
+                job_id, connection=self.connection, serializer=self.serializer
+            )
+        except NoSuchJobError:
+            return
+        if job.retries_left:
+            logger.warning("Worker %s died running job %s: retrying it at once", name, job_id)
+        else:
+            # RQ's default for a job queued without retries (the lab's).
+            logger.warning(
+                "Worker %s died running job %s: failed as abandoned (AbandonedJobError),"
+                " kept in the failed-job registry, not run again",
+                name,
+                job_id,
+            )
 
     def start(self, burst: bool = False, logging_level: str = "INFO") -> None:
         """Run the pool until it is stopped; then give up the scheduler's lock."""

@@ -1,28 +1,23 @@
-"""Publishing from the web: the messages of concurrent requests, one RQ job each, one round trip.
+"""Publishing from the web: the messages of concurrent requests, one RQ job, one round trip.
 
 RQ's client is redis-py's blocking one, so every publish goes through
 ``bgref_message.PublishGate``: one thread that the event loop awaits, a bound,
 and a breaker (see its docs). The gate hands over the messages that arrived
-together; they go to Redis as one job each in one transaction with
-``Queue.enqueue_many`` (RQ docs, Jobs: bulk job enqueueing), all or none.
+together; they go to Redis as jobs of up to ``MAX_GROUP`` messages
+(``_group``), all queued in one transaction with ``Queue.enqueue_many`` (RQ
+docs, Jobs: bulk job enqueueing): every request of the batch is answered once
+Redis holds it, or none is.
 """
 
 from __future__ import annotations
 
-from rq import Queue
-from rq.queue import EnqueueData
-
 from bgref_message import PublishGate
 
-from ._jobs import FUNC_NAME
-from ._queue import RETRY, make_queue
+from ._group import MAX_GROUP, prepare_group
+from ._queue import make_queue
 from ._settings import Settings
 
 __all__ = ["make_gate"]
-
-# At most this many jobs go in one transaction: a round trip of a few tens of
-# kilobytes, well inside the publish timeout.
-MAX_BATCH = 32
 
 
 def make_gate(settings: Settings) -> PublishGate[str]:
@@ -30,24 +25,15 @@ def make_gate(settings: Settings) -> PublishGate[str]:
     queue, client = make_queue(settings)
 
     def publish(messages: list[str]) -> None:
-        queue.enqueue_many([_job(queue, settings, message) for message in messages])
+        # The gate sends everything that waits, which a burst can make more
+        # than max_batch; the worker refuses a group above MAX_GROUP.
+        queue.enqueue_many(
+            [
+                prepare_group(queue, messages[start : start + MAX_GROUP], settings.seconds)
+                for start in range(0, len(messages), MAX_GROUP)
+            ]
+        )
 
     return PublishGate(
-        publish, client.ping, timeout=settings.publish_deadline, max_batch=MAX_BATCH
-    )
-
-
-def _job(queue: Queue, settings: Settings, message: str) -> EnqueueData:
-    return queue.prepare_data(
-        FUNC_NAME,
-        (message,),
-        retry=RETRY,
-        # Killed in its worker after this (RQ's default is 180 s); the worker
-        # counts the job abandoned once its worker is silent this long after.
-        timeout=settings.seconds,
-        # Nothing reads results: the job's hash goes once it has run.
-        result_ttl=0,
-        # RQ's default description is the call, message included, which it
-        # stores and may log: the users' messages stay out of both.
-        description="write_message(<1 message>)",
+        publish, client.ping, timeout=settings.publish_deadline, max_batch=MAX_GROUP
     )

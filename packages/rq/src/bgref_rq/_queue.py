@@ -1,4 +1,4 @@
-"""The queue on both sides: JSON, one job per message, retried with backoff, back soon."""
+"""The queue on both sides: JSON, groups of messages, retried with backoff, back soon."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry as RedisRetry
-from rq import Queue, Retry
+from rq import Queue
 from rq.exceptions import StopRequested
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
@@ -19,21 +19,11 @@ from rq.utils import now
 from ._jobs import MessageJob
 from ._settings import Settings
 
-__all__ = ["QUEUE", "RETRY", "MessageQueue", "make_queue"]
+__all__ = ["QUEUE", "MessageQueue", "make_queue"]
 
 logger = logging.getLogger("bgref_rq.worker")
 
 QUEUE = "default"
-# A failed job is retried while it has retries left: a write that failed (an
-# unwritable log), and a job whose worker died (AbandonedJobError, from the
-# started-job registry or the intermediate list). The first retry is at once,
-# so that a dead worker's job does not wait for RQ's scheduler as well; the
-# later ones back off to a minute, about 14 minutes in all, through RQ's
-# scheduler, which the pool runs (``MessagePool``). RQ takes the interval of
-# a retry by how many are left, from the end of the list, so the list is as
-# long as the retries.
-_BACKOFF = [0, 1, 2, 4, 8, 16, 32, *[60] * 13]
-RETRY = Retry(max=len(_BACKOFF), interval=_BACKOFF)
 
 
 def make_queue(settings: Settings) -> tuple[Queue, redis.Redis]:

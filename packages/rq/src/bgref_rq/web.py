@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from bgref_message.fastapi import queue_app
 
+from ._lab import lab_router
 from ._publisher import make_gate
 from ._settings import Settings
 
@@ -23,4 +24,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unavailable=gate.unavailable,
         start=gate.start,
         stop=gate.close,
+        routers=[lab_router(settings)],
     )
