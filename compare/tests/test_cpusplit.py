@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from _runs import percentiles, run
 
+from bgref_compare import wait_until
+from bgref_compare.loadgen._usage import ServerUsage, parse_commandstats
 from bgref_compare.registry import IMPLS
 from bgref_compare.report._cpu import behind_sentence, cpu_sentence
-from bgref_compare.scenarios._cpusplit import ProcessCpu, SliceCpu, per_request, split_lines
+from bgref_compare.scenarios._cpusplit import (
+    ProcessCpu,
+    SliceCpu,
+    combine,
+    per_request,
+    split_lines,
+)
 from bgref_compare.scenarios._record import _merge_slices
 
 
@@ -93,3 +104,76 @@ def test_a_writing_paths_rate_counts_the_drain_after_each_slice() -> None:
     # 2,000 answers over 2 s of slices and 4 s of drain.
     assert merged["rps"] == round(2_000 / 6, 1)
     assert merged["drain_s"] == 3.0
+
+
+def test_the_split_comes_from_the_ratios_own_slices_and_says_how_busy_the_cpu_was() -> None:
+    slices = [
+        {
+            "path": "/send-message/",
+            "seconds": 1.0,
+            "drain_s": 0.25,
+            "ok": 1_000,
+            "server": {
+                "cpu_s": [["web", 1, 0.5], ["worker child", 2, 0.25]],
+                "redis_calls": {"lpush": 50},
+            },
+        },
+        {
+            "path": "/send-message/",
+            "seconds": 1.0,
+            "drain_s": 0.25,
+            "ok": 3_000,
+            "server": {"cpu_s": [["web", 1, 0.7], ["worker child", 2, 0.3]], "redis_calls": {}},
+        },
+    ]
+    pieces = [SliceCpu.of_phase(result) for result in slices]
+    assert None not in pieces
+    whole = combine([p for p in pieces if p is not None])
+    assert (whole.requests, whole.wall_s) == (4_000, 2.5)
+    assert per_request(whole) == {"web": 300.0, "worker child x2": 137.5, "all": 437.5}
+    assert whole.redis_calls == {"lpush": 50}
+    assert whole.busy == 0.7  # 1.75 s of CPU in 2.5 s
+    # A phase that watched nothing has no slice.
+    assert SliceCpu.of_phase({"path": "/baseline/", "seconds": 1.0, "ok": 5}) is None
+
+    cpu = {
+        "seconds": 2.5,
+        "over": "repetitions",
+        "send-message": {"rps": 1_600.0, "seconds": 2.5, "busy": 0.7, "us": per_request(whole)},
+        "baseline": {
+            "rps": 7_000.0,
+            "seconds": 2.0,
+            "busy": 0.99,
+            "us": {"web": 140.0, "all": 140.0},
+        },
+    }
+    sentence = cpu_sentence(run("queue", "default", "throughput", cpu_us=cpu))
+    assert "over the same slices as the ratio (2.5 s of send-message, drains included)" in sentence
+    assert "busy 70% of the time on send-message, 99% on the baseline" in sentence
+
+
+def test_the_load_generator_reads_each_watched_processs_cpu_over_a_phase() -> None:
+    # A real process that burns CPU for a moment, read by the generator's own reader.
+    burner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\nend = time.process_time() + 0.3\n"
+            "while time.process_time() < end: pass\ntime.sleep(30)",
+        ]
+    )
+    try:
+        usage = ServerUsage((("burner", burner.pid), ("gone", 2**22 + 7)), None)
+        before = usage.read()
+        assert wait_until(lambda: usage.since(before).cpu[0][2] >= 0.25, 20.0)
+        spent = usage.since(before)
+        # The process that does not exist is left out; no Redis, no calls.
+        assert [name for name, _, _ in spent.cpu] == ["burner"]
+        assert spent.redis_calls == {}
+        assert spent.to_json()["cpu_s"][0][:2] == ["burner", 1]
+    finally:
+        burner.kill()
+        burner.wait()
+    assert parse_commandstats("# Commandstats\r\ncmdstat_lpush:calls=708,usec=9\r\n") == {
+        "lpush": 708
+    }

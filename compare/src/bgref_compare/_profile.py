@@ -62,9 +62,6 @@ class Profile:
     # Limits, so that a hung implementation cannot hang the comparison.
     request_timeout_s: float = 30.0
     drain_timeout_s: float = 120.0
-    # After the repetitions, one closed loop this long on each of send-message and the
-    # baseline, each server process's CPU read from the kernel (0: none).
-    cpu_seconds: float = 4.0
     # Faults: a burst of this many messages at this rate, with the 20 ms of work.
     fault_burst: int = 500
     fault_rate: float = 150.0
@@ -126,7 +123,6 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=3,
         slice_seconds=1.0,
         warmup_seconds=1.0,
-        cpu_seconds=1.0,
         delay_ms=50.0,
         probe_seconds=2.0,
         slow_seconds=2.5,
@@ -190,7 +186,6 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=2,
         slice_seconds=0.5,
         warmup_seconds=0.5,
-        cpu_seconds=1.0,
         delay_ms=50.0,
         probe_seconds=0.7,
         slow_seconds=0.8,
@@ -231,7 +226,6 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=1,
         slice_seconds=0.25,
         warmup_seconds=0.2,
-        cpu_seconds=0.5,
         delay_ms=50.0,
         probe_seconds=0.6,
         slow_seconds=0.8,

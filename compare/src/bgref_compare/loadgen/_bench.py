@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bgref_compare.registry import Impl
 from bgref_compare.stack._memory import MemorySampler
 from bgref_compare.stack._redis import RedisServer
@@ -72,6 +74,20 @@ class RunningStack:
         if self.redis is not None and self.redis.process.running:
             procs.append(self.redis.process)
         return [p.pid for p in procs]
+
+    def named_pids(self) -> tuple[tuple[str, int], ...]:
+        """Each process by its registry name, its descendants as ``<name> child``, and Redis."""
+        named: list[tuple[str, int]] = []
+        for name, managed in self.stack.processes.items():
+            if not managed.running:
+                continue
+            with contextlib.suppress(psutil.Error):
+                named.append((name, managed.pid))
+                for child in psutil.Process(managed.pid).children(recursive=True):
+                    named.append((f"{name} child", child.pid))
+        if self.redis is not None and self.redis.process.running:
+            named.append(("redis", self.redis.process.pid))
+        return tuple(named)
 
 
 @dataclass(frozen=True)
@@ -160,8 +176,20 @@ class Bench:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(pid, self.cpus.servers)
 
-    def load(self, running: RunningStack, spec: LoadSpec, *, timeout: float) -> LoadOutcome:
-        """Run the load generator with ``spec`` against ``running``, sampling its memory."""
+    def load(
+        self, running: RunningStack, spec: LoadSpec, *, timeout: float, watch_cpu: bool = False
+    ) -> LoadOutcome:
+        """Run the load generator with ``spec`` against ``running``, sampling its memory.
+
+        With ``watch_cpu``, every phase's result also says what each server
+        process's CPU and the broker's Redis did over it (``server``).
+        """
+        if watch_cpu:
+            spec = replace(
+                spec,
+                watch=running.named_pids(),
+                redis_url=running.redis.url if running.redis is not None else None,
+            )
         spec = replace(
             spec,
             host="127.0.0.1",

@@ -22,6 +22,7 @@ from ._http import HTTPParseError, RequestTemplate
 from ._spec import LoadSpec, Phase
 from ._summary import PhaseSummary, _PhaseState
 from ._tail import LogTail
+from ._usage import ServerUsage
 
 __all__ = ["LoadRunner"]
 
@@ -38,6 +39,7 @@ class LoadRunner(PhaseSummary):
         self.host = f"{spec.host}:{spec.port}"
         self.pool = ConnectionPool(spec.host, spec.port, size=1)
         self.tail = LogTail(spec.log_path, self.prefix) if spec.log_path else None
+        self.usage = ServerUsage(spec.watch, spec.redis_url) if spec.watch else None
         # One entry per request, indexed by its sequence number.
         self.intended = array("d")
         self.sent = array("d")
@@ -194,6 +196,9 @@ class LoadRunner(PhaseSummary):
         if phase.connections == BALANCED:
             balanced = await self._balanced(state, phase.concurrency)
         state.first = len(self.status)
+        # Read before the clock starts and after the drain: the server's work on
+        # the phase's requests, and nothing of the next phase's.
+        usage_start = self.usage.read() if self.usage is not None else None
         state.cpu_start = time.process_time()
         state.start = time.perf_counter()
         if phase.rate is None:
@@ -227,6 +232,8 @@ class LoadRunner(PhaseSummary):
         state.wall_end = time.perf_counter()
         if phase.drain and phase.writes and self.tail is not None:
             await self._drain(state)
+        if self.usage is not None and usage_start is not None:
+            state.usage = self.usage.since(usage_start)
 
     async def _balanced(self, state: _PhaseState, size: int) -> list[Connection]:
         """About ``size`` new connections, every web process of the server holding its share.

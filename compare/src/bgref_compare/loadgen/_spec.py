@@ -76,6 +76,10 @@ class LoadSpec:
     # descendants) and how many of them accept connections.
     server_pids: tuple[int, ...] = ()
     web_processes: int = 1
+    # The server's processes, (name, pid), whose CPU every phase reads at its
+    # edges (``_usage``), and the Redis whose commands it counts; empty: none.
+    watch: tuple[tuple[str, int], ...] = ()
+    redis_url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -88,4 +92,5 @@ class LoadSpec:
         data = json.loads(text)
         data["phases"] = tuple(Phase(**p) for p in data["phases"])
         data["server_pids"] = tuple(data.get("server_pids", ()))
+        data["watch"] = tuple((name, pid) for name, pid in data.get("watch", ()))
         return cls(**data)

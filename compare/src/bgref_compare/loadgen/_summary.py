@@ -20,6 +20,7 @@ from ._histogram import LogHistogram
 from ._spec import LoadSpec, Phase
 from ._stats import cdf_points, percentile, summarize_ms
 from ._tail import LogTail
+from ._usage import Usage
 
 __all__ = ["PhaseSummary"]
 
@@ -41,6 +42,8 @@ class _PhaseState:
     cap: int | None = None
     # BALANCED: how many connections of the set each server process held.
     per_process: list[int] | None = None
+    # The server's CPU and Redis's commands over the phase and its drain (``LoadSpec.watch``).
+    usage: Usage | None = None
 
 
 class PhaseSummary:
@@ -102,6 +105,8 @@ class PhaseSummary:
             "connections_per_process": state.per_process,
             "seconds": round(state.load_end - state.start, 3),
         }
+        if state.usage is not None:
+            result["server"] = state.usage.to_json()
         by_status: dict[str, int] = {}
         for status in statuses:
             key = str(status) if status != FAILED else "failed"

@@ -9,7 +9,7 @@ from typing import Any
 
 from bgref_compare._results import Run
 
-from ._figures import fmt
+from ._figures import fmt, pct
 
 __all__ = ["behind_sentence", "cpu_sentence"]
 
@@ -36,11 +36,24 @@ def cpu_sentence(run: Run) -> str:
         if calls
         else ""
     )
+    if cpu.get("over") == "repetitions":
+        # Read over the ratio's own slices: the split explains that ratio, and a path
+        # that leaves the CPU idle part of the time is waiting, not computing.
+        source = (
+            f"over the same slices as the ratio ({fmt(send.get('seconds'), 1)} s of "
+            "send-message, drains included)"
+        )
+        busy = (
+            f" The servers' CPU was busy {pct(send.get('busy'))} of the time on "
+            f"send-message, {pct(base.get('busy'))} on the baseline."
+        )
+    else:
+        source = f"({fmt(cpu.get('seconds'), 1)} s of each path, drain included)"
+        busy = ""
     return (
-        f" Server CPU per request by process, from the kernel ({fmt(cpu.get('seconds'), 1)} s "
-        f"of each path, drain included): send-message {fmt(send['us']['all'])} µs "
-        f"({parts(send['us'])}), baseline {fmt(base['us']['all'])} µs ({parts(base['us'])})."
-        + redis
+        f" Server CPU per request by process, from the kernel {source}: send-message "
+        f"{fmt(send['us']['all'])} µs ({parts(send['us'])}), baseline "
+        f"{fmt(base['us']['all'])} µs ({parts(base['us'])})." + redis + busy
     )
 
 

@@ -69,8 +69,8 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
         lambda p: (
             f"{p.throughput_reps} repetition{'s' if p.throughput_reps > 1 else ''} × "
             f"{p.throughput_seconds:g} s per path "
-            f"in {p.slice_seconds:g}-s slices, after {p.warmup_seconds:g} s of warm-up; "
-            f"then {p.cpu_seconds:g} s per path with each process's CPU"
+            f"in {p.slice_seconds:g}-s slices, after {p.warmup_seconds:g} s of warm-up, "
+            "each process's CPU read over every slice"
         ),
     ),
     ("generator check", lambda p: f"{p.selfcheck_seconds:g} s"),

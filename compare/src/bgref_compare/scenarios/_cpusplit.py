@@ -10,28 +10,34 @@ Redis, during closed loops that alternate between the two paths. The stack is
 pinned as the comparison pins it, so the shares are of the same CPU.
 
 ``python -m bgref_compare cpu IMPL`` prints one table per path; the throughput
-scenario measures one slice of each path after its repetitions (``cpu_us``), so
-that the report can say where a send-message's CPU goes.
+scenario reads the same over every slice of its repetitions (``cpu_us``), so
+that the report says where a send-message's CPU goes in the very slices its
+ratio comes from. The load generator reads the kernel at each slice's edges
+(``loadgen/_usage.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import psutil
+from typing import Any
 
 from bgref_compare.loadgen._bench import Bench, CpuPlan, RunningStack, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
-from bgref_compare.stack._rawredis import redis_call
 
 from ._paths import BASELINE_PATH, SEND_PATH
 
-__all__ = ["ProcessCpu", "SliceCpu", "cpu_split", "measure_cpu", "per_request", "split_lines"]
+__all__ = [
+    "ProcessCpu",
+    "SliceCpu",
+    "combine",
+    "cpu_split",
+    "measure_cpu",
+    "per_request",
+    "split_lines",
+]
 
 
 @dataclass(frozen=True)
@@ -59,76 +65,64 @@ class SliceCpu:
         """Requests answered per second."""
         return self.requests / self.wall_s if self.wall_s else 0.0
 
+    @classmethod
+    def of_phase(cls, result: dict[str, Any]) -> SliceCpu | None:
+        """The slice that a phase's result describes, if it watched the server (``server``)."""
+        server = result.get("server")
+        if server is None:
+            return None
+        # The slice's length as the load generator counted it; the drain that follows
+        # a writing path is CPU spent on its requests too, so it is counted in.
+        wall = float(result["seconds"]) + float(result.get("drain_s") or 0.0)
+        return cls(
+            result["path"],
+            int(result["ok"]),
+            wall,
+            tuple(ProcessCpu(name, count, seconds) for name, count, seconds in server["cpu_s"]),
+            dict(server["redis_calls"]),
+        )
 
-def _named_processes(running: RunningStack) -> Iterator[tuple[str, psutil.Process]]:
-    # A process of the registry by its name, its descendants as "<name> child".
-    for name, managed in running.stack.processes.items():
-        if not managed.running:
-            continue
-        with contextlib.suppress(psutil.Error):
-            root = psutil.Process(managed.pid)
-            yield name, root
-            for child in root.children(recursive=True):
-                yield f"{name} child", child
-    if running.redis is not None and running.redis.process.running:
-        with contextlib.suppress(psutil.Error):
-            yield "redis", psutil.Process(running.redis.process.pid)
+    @property
+    def busy(self) -> float:
+        """How much of one CPU the server's processes used, on average (1.0: all of it)."""
+        return sum(p.seconds for p in self.processes) / self.wall_s if self.wall_s else 0.0
 
 
-def _cpu_seconds(proc: psutil.Process) -> float | None:
-    try:
-        times = proc.cpu_times()
-    except psutil.Error:
-        return None
-    return float(times.user + times.system)
-
-
-def _redis_calls(running: RunningStack) -> dict[str, int]:
-    if running.redis is None:
-        return {}
-    info = redis_call(running.redis.url, "INFO", "commandstats")
-    text = info.decode() if isinstance(info, bytes) else str(info)
+def combine(slices: list[SliceCpu]) -> SliceCpu:
+    """Slices of one path as one: requests, time, CPU and Redis's calls added up."""
+    used: dict[str, ProcessCpu] = {}
     calls: dict[str, int] = {}
-    for line in text.splitlines():
-        # cmdstat_lpush:calls=708,usec=...
-        if line.startswith("cmdstat_") and "calls=" in line:
-            name, _, fields = line.partition(":")
-            count = fields.split(",", 1)[0].partition("=")[2]
-            calls[name.removeprefix("cmdstat_")] = int(count)
-    return calls
+    for piece in slices:
+        for proc in piece.processes:
+            known = used.get(proc.name)
+            if known is None:
+                used[proc.name] = proc
+            else:
+                used[proc.name] = ProcessCpu(
+                    proc.name, max(known.count, proc.count), known.seconds + proc.seconds
+                )
+        for name, count in piece.redis_calls.items():
+            calls[name] = calls.get(name, 0) + count
+    return SliceCpu(
+        slices[0].path if slices else "",
+        sum(p.requests for p in slices),
+        sum(p.wall_s for p in slices),
+        tuple(ProcessCpu(p.name, p.count, round(p.seconds, 3)) for p in used.values()),
+        calls,
+    )
 
 
 def measure_cpu(
     bench: Bench, running: RunningStack, path: str, seconds: float, connections: int = 32
 ) -> SliceCpu:
     """One closed loop on ``path`` for ``seconds`` (and its drain): each process's CPU."""
-    procs = list(_named_processes(running))
-    before = {proc.pid: _cpu_seconds(proc) for _, proc in procs}
-    calls_before = _redis_calls(running)
     writes = path != BASELINE_PATH
     phase = Phase(path, path, seconds, connections, writes=writes, drain=writes)
     spec = LoadSpec("", 0, new_run_id(), (phase,), drain_timeout_s=120.0)
-    outcome = bench.load(running, spec, timeout=seconds * 3 + 180)
-    result = outcome.phases[0]
-    # Processes of one name (a pool's children) are summed: which child got the work is chance.
-    used: dict[str, ProcessCpu] = {}
-    for name, proc in procs:
-        start, end = before[proc.pid], _cpu_seconds(proc)
-        if start is not None and end is not None:
-            known = used.get(name)
-            count, total = (known.count, known.seconds) if known else (0, 0.0)
-            used[name] = ProcessCpu(name, count + 1, round(total + end - start, 3))
-    calls_after = _redis_calls(running)
-    calls = {
-        name: count - calls_before.get(name, 0)
-        for name, count in calls_after.items()
-        if count > calls_before.get(name, 0) and name not in ("info",)
-    }
-    requests = int(result["ok"])
-    # The slice's length as the load generator counted it; the drain that follows
-    # a writing path is CPU spent on its requests too, so it is counted in.
-    wall = float(result["seconds"]) + float(result.get("drain_s") or 0.0)
-    return SliceCpu(path, requests, wall, tuple(used.values()), calls)
+    outcome = bench.load(running, spec, timeout=seconds * 3 + 180, watch_cpu=True)
+    piece = SliceCpu.of_phase(outcome.phases[0])
+    assert piece is not None, "the load generator watched no server process"
+    return piece
 
 
 def cpu_split(impl: Impl, *, seconds: float = 8.0, rounds: int = 2) -> list[SliceCpu]:

@@ -36,8 +36,6 @@ def plan_steps(
             lab = len(_variants(impl, p)) - 1
             n = 2 + lab * p.variant_share
             secs = start(impl) + p.warmup_seconds + n * p.throughput_reps * p.throughput_seconds
-            # The CPU slices of send-message and the baseline (the drain not counted).
-            secs += 2 * p.cpu_seconds
             steps.append(
                 Step(
                     "throughput",

@@ -13,8 +13,8 @@ from bgref_compare.loadgen._bench import Bench, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._cpusplit import SliceCpu, measure_cpu, per_request
-from ._paths import BASELINE_PATH, DEFAULT_VARIANT, SEND_PATH, _variants
+from ._cpusplit import SliceCpu, combine, per_request
+from ._paths import BASELINE_PATH, DEFAULT_VARIANT, _variants
 from ._record import _base_run, _merge_slices, _with_memory
 
 __all__ = ["throughput"]
@@ -74,14 +74,9 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     )
     budget = sum(p.seconds for p in phases) * 3 + profile.drain_timeout_s * 4 + 120
     with bench.stack(impl, delay_ms=0.0) as running:
-        outcome = bench.load(running, spec, timeout=budget)
-        # Where the CPU goes (scenarios/_cpusplit.py): one more slice of each path,
-        # each process's CPU from the kernel, on the stack the ratio was measured on.
-        cpu = [
-            measure_cpu(bench, running, path, profile.cpu_seconds, profile.concurrency)
-            for path in (SEND_PATH, BASELINE_PATH)
-            if profile.cpu_seconds > 0
-        ]
+        # Every phase also reads each server process's CPU at its edges: where
+        # the CPU goes comes from the very slices that the ratio comes from.
+        outcome = bench.load(running, spec, timeout=budget, watch_cpu=True)
     by_label: dict[str, list[dict[str, Any]]] = {}
     for result in outcome.phases:
         if "#" in result["label"]:
@@ -114,19 +109,45 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
             ]
             run["ratio_reps"] = ratios
             run["ratio"] = round(statistics.median(ratios), 3) if ratios else None
-        if name == DEFAULT_VARIANT and cpu:
-            run["cpu_us"] = _cpu_record(cpu, profile.cpu_seconds)
+        if name == DEFAULT_VARIANT:
+            send, base = _cpu_over(by_label, DEFAULT_VARIANT), _cpu_over(by_label, _BASELINE)
+            if send is not None and base is not None:
+                run["cpu_us"] = _cpu_record([send, base])
         runs.append(_with_memory(run, outcome))
     return runs
 
 
-def _cpu_record(slices: list[SliceCpu], seconds: float) -> dict[str, Any]:
-    """Per path: each process's CPU per request (µs), the rate, Redis's commands per request."""
-    record: dict[str, Any] = {"seconds": seconds}
+def _cpu_over(by_label: dict[str, list[dict[str, Any]]], name: str) -> SliceCpu | None:
+    """One path's CPU over all its measured slices (warm-up left out), or None if unwatched."""
+    pieces = [
+        SliceCpu.of_phase(result)
+        for label, parts in by_label.items()
+        if label.partition("#")[0] == name
+        for result in parts
+    ]
+    known = [p for p in pieces if p is not None]
+    if not known or len(known) < len(pieces):
+        return None
+    return combine(known)
+
+
+def _cpu_record(slices: list[SliceCpu]) -> dict[str, Any]:
+    """Per path: each process's CPU per request (µs), the rate, Redis's commands per request.
+
+    ``over`` says that the slices are the repetitions' own (a result without it
+    measured one slice of each path after them), ``busy`` how much of the
+    servers' CPU the path kept busy.
+    """
+    record: dict[str, Any] = {
+        "seconds": round(max(p.wall_s for p in slices), 1),
+        "over": "repetitions",
+    }
     for piece in slices:
         endpoint = _BASELINE if piece.path == BASELINE_PATH else "send-message"
         record[endpoint] = {
             "rps": round(piece.rps, 1),
+            "seconds": round(piece.wall_s, 1),
+            "busy": round(piece.busy, 3),
             "us": per_request(piece),
             "redis_per_request": {
                 name: round(count / piece.requests, 2)
