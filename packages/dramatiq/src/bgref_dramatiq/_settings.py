@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bgref_message import positive_float, positive_int
+from bgref_message import BrokerSettings, positive_float, positive_int
 
 __all__ = ["Settings"]
 
@@ -17,25 +17,20 @@ DEFAULT_HEARTBEAT_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Where the broker is, how long to wait for it, and how many workers to run."""
+class Settings(BrokerSettings):
+    """The broker's settings, and Dramatiq's heartbeat timeout and threads.
 
-    redis_url: str = "redis://127.0.0.1:6379/0"
+    ``workers`` are the processes of ``dramatiq --processes``. Their longer wait on
+    Redis matters here too: a fetch whose reply times out leaves its messages
+    claimed by this (live) worker until it restarts.
+    """
+
     heartbeat_timeout: float = DEFAULT_HEARTBEAT_TIMEOUT
-    # Worker processes (``dramatiq --processes``) and threads in each (``--threads``).
-    # One thread (Dramatiq's default is 8): a worker then does one message at a
-    # time, as a Celery pool process or an RQ worker does, so that the
-    # comparison's capacity per worker means the same for all three.
-    workers: int = 2
+    # Threads in each worker process (``--threads``). One (Dramatiq's default is
+    # 8): a worker then does one message at a time, as a Celery pool process or
+    # an RQ worker does, so that the comparison's capacity per worker means the
+    # same for all three.
     threads: int = 1
-    # The web gives up on Redis quickly: a second's silence means it is down or
-    # frozen, and the request gets its 503 well inside the contract's 3 s.
-    publish_timeout: float = 1.0
-    # The worker waits longer: a fetch whose reply times out leaves its messages
-    # claimed by this (live) worker until it restarts, so a Redis that stalls for a
-    # few seconds should only delay the worker.
-    worker_timeout: float = 30.0
-    connect_timeout: float = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -44,18 +39,12 @@ class Settings:
         ``BGREF_VISIBILITY_TIMEOUT`` sets the heartbeat timeout, in seconds.
         """
         return cls(
-            redis_url=environ.get("REDIS_URL", "").strip() or cls.redis_url,
+            **cls.broker_env(environ),
             heartbeat_timeout=positive_float(
                 environ, "BGREF_VISIBILITY_TIMEOUT", cls.heartbeat_timeout
             ),
-            workers=positive_int(environ, "BGREF_WORKERS", cls.workers),
             threads=positive_int(environ, "BGREF_THREADS", cls.threads),
         )
-
-    @property
-    def publish_deadline(self) -> float:
-        """How long a request waits for its publish at most: a connect, then a command."""
-        return self.connect_timeout + self.publish_timeout
 
     @property
     def retry_backoff_max(self) -> float:

@@ -87,7 +87,7 @@ class StreamBroker(RedisStreamBroker):
             xread_count=_BATCH,
             idle_timeout=math.ceil(settings.idle_timeout * 1000),
             unacknowledged_batch_size=_BATCH,
-            socket_timeout=settings.worker_timeout if worker else settings.kick_timeout,
+            socket_timeout=settings.worker_timeout if worker else settings.publish_timeout,
             socket_connect_timeout=settings.connect_timeout,
             # One more try, on a new connection, when Redis closed the old one
             # (it restarted, say: every pooled connection is then dead). None

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings = Settings.from_env()
     broker = StreamBroker(settings, worker=False)
     write_messages, _ = register_tasks(broker, settings.retry_budget)
-    kicker = Kicker(broker, write_messages, settings.kick_deadline)
+    kicker = Kicker(broker, write_messages, settings.publish_deadline)
     lab = Lab(settings)
 
     async def stop() -> None:
