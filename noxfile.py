@@ -64,6 +64,7 @@ nox.options.sessions = [
     "lint",
     "typecheck",
     "writer",
+    "message",
     "contract",
     "oldest_python",
     "wheels",
@@ -110,6 +111,26 @@ def writer(session: nox.Session) -> None:
     session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", "shared/tests", *session.posargs)
     session.run("coverage", "report", "--fail-under=100")
+
+
+@nox.session
+def message(session: nox.Session) -> None:
+    """Run the tests of bgref_message's worker side (a job's check, a group's writer)."""
+    _sync(session, "--package", "bgref-message", "--group", "test")
+    session.run("coverage", "erase")
+    session.run(
+        "coverage",
+        "run",
+        "--source=bgref_message",
+        "-m",
+        "pytest",
+        "packages/message/tests",
+        *session.posargs,
+    )
+    # The modules these tests are for; the rest of the package is the web's,
+    # which the contract suite exercises through every implementation.
+    worker_side = "*/bgref_message/_group.py,*/bgref_message/_job.py"
+    session.run("coverage", "report", f"--include={worker_side}", "--fail-under=100")
 
 
 @nox.session(default=False)

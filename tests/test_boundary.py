@@ -3,9 +3,11 @@
 The web validates every message, but anyone who can reach the broker's Redis
 can queue a job without it. Each bad job below goes in raw, in the queue's own
 wire format (the implementation's ``raw_push``, named in the registry), and the
-worker must drop it, log it, and keep consuming; no pickle ever runs. The jobs
-are declared once here, as data; an implementation with a broker adds only its
-``raw_push``.
+worker must drop it, log it, and keep consuming; no pickle ever runs. So must
+it a group job (what the web queues) with one bad message among good ones, or
+more messages than the web sends where the registry says the worker refuses
+them (``refuses_larger_jobs``). The jobs are declared once here, as data; an
+implementation with a broker adds only its ``raw_push``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import builtins
 import importlib
 import pickle
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import psutil
 import pytest
 
 from bgref_compare import Impl, RedisReplyError, RedisServer, Stack, redis_call, wait_until
+from bgref_compare.registry import RawPush
 
 from ._faults import describe, require_broker
 from ._helpers import http_client, logged, send, token, wait_for_messages
@@ -56,14 +59,19 @@ class Bad:
     encoding: str = "json"
 
 
-# Each string carries the run's tag, so that a bad job written would show in the log.
+# Messages the web refuses, as a job's argument or inside a group. Each string
+# carries the run's tag, so that a bad job written would show in the log.
+BAD_MESSAGES = {
+    "100,000 characters": _TAG + "x" * (100_000 - len(_TAG)),
+    "a NUL": f"{_TAG}\x00after",
+    "empty": "",
+    "a list": [_TAG, _TAG],
+    "a number": 42,
+    "an object": {"message": _TAG},
+}
+
 BAD = (
-    Bad("100,000 characters", [_TAG + "x" * (100_000 - len(_TAG))]),
-    Bad("a NUL", [f"{_TAG}\x00after"]),
-    Bad("empty", [""]),
-    Bad("a list", [[_TAG, _TAG]]),
-    Bad("a number", [42]),
-    Bad("an object", [{"message": _TAG}]),
+    *(Bad(name, [message]) for name, message in BAD_MESSAGES.items()),
     Bad("an unknown task", [_TAG], task="bgref.no_such_task"),
     Bad("no argument", []),
     Bad("two arguments", [_TAG, _TAG]),
@@ -78,7 +86,7 @@ BAD = (
 )
 
 
-def _raw_push(impl: Impl) -> Callable[..., str]:
+def _raw_push(impl: Impl) -> RawPush:
     """The implementation's raw push: the "module:function" named in its registry entry."""
     require_broker(impl)
     assert impl.raw_push is not None, (
@@ -86,7 +94,7 @@ def _raw_push(impl: Impl) -> Callable[..., str]:
         " (docs/adding-an-implementation.md)"
     )
     module, _, name = impl.raw_push.partition(":")
-    push: Callable[..., str] = getattr(importlib.import_module(module), name)
+    push: RawPush = getattr(importlib.import_module(module), name)
     return push
 
 
@@ -96,6 +104,40 @@ def _send_valid(stack: Stack, label: str) -> list[str]:
         for message in messages:
             assert send(client, message).status_code == 200
     return messages
+
+
+def _check_dropped(
+    stack: Stack, before: Counter[str], ids: dict[str, str], pushed: Sequence[str] = ()
+) -> None:
+    """Every job in ``ids`` logged and never again; the log gained only valid messages.
+
+    ``before`` is the log before the jobs were pushed; ``pushed`` the valid
+    messages pushed with them, which must be written once each, like those
+    this sends over HTTP after them.
+    """
+    valid = _send_valid(stack, "after the bad jobs")
+    wait_for_messages(stack, [*pushed, *valid], SETTLE)
+
+    def unlogged() -> list[str]:
+        output = stack.output()
+        return [name for name, job in ids.items() if job not in output]
+
+    assert wait_until(lambda: not unlogged(), SETTLE), (
+        f"never logged: {unlogged()}\n{describe(stack)}"
+    )
+    reports = {name: stack.output().count(job) for name, job in ids.items()}
+    # The queue is first in, first out: once these are written, any bad job put
+    # back for another try has had its turn too.
+    again = _send_valid(stack, "after the reports")
+    wait_for_messages(stack, again, SETTLE)
+    retried = {name: n for name, n in reports.items() if stack.output().count(ids[name]) != n}
+    assert not retried, f"reported again (retried): {retried}\n{describe(stack)}"
+    added = Counter(logged(stack)) - before
+    assert added == Counter([*pushed, *valid, *again]), (
+        f"written besides the valid messages, or not once each: {added}"
+    )
+    exited = [name for name, proc in stack.processes.items() if not proc.running]
+    assert not exited, f"{exited} stopped\n{describe(stack)}"
 
 
 def test_bad_jobs_pushed_into_the_queue_are_dropped_logged_and_never_run(
@@ -117,30 +159,41 @@ def test_bad_jobs_pushed_into_the_queue_are_dropped_logged_and_never_run(
         for bad in BAD
     }
     ids["a pickle"] = push(url, [_CreatesFile(marker)], encoding="pickle")
-    valid = _send_valid(stack, "after the bad jobs")
-    wait_for_messages(stack, valid, SETTLE)
-
-    def unlogged() -> list[str]:
-        output = stack.output()
-        return [name for name, job in ids.items() if job not in output]
-
-    assert wait_until(lambda: not unlogged(), SETTLE), (
-        f"never logged: {unlogged()}\n{describe(stack)}"
-    )
-    reports = {name: stack.output().count(job) for name, job in ids.items()}
-    # The queue is first in, first out: once these are written, any bad job put
-    # back for another try has had its turn too.
-    again = _send_valid(stack, "after the reports")
-    wait_for_messages(stack, again, SETTLE)
-    retried = {name: n for name, n in reports.items() if stack.output().count(ids[name]) != n}
-    assert not retried, f"reported again (retried): {retried}\n{describe(stack)}"
-    added = Counter(logged(stack)) - before
-    assert added == Counter(valid + again), (
-        f"written besides the valid messages, or not once each: {added}"
-    )
+    _check_dropped(stack, before, ids)
     assert not marker.exists(), "the pickled job's code ran"
-    exited = [name for name, proc in stack.processes.items() if not proc.running]
-    assert not exited, f"{exited} stopped\n{describe(stack)}"
+
+
+def test_a_group_with_one_bad_message_is_dropped_whole_logged_and_never_retried(
+    impl: Impl, fault_stack: Stack
+) -> None:
+    """A group job, as the web queues it, with one bad message among good ones: none written.
+
+    The good messages of such a group are not written either (one bad message
+    refuses the group, since the web never sends one), nor is any message of
+    a group longer than the web's longest, where the worker declares it
+    refuses one. A valid group pushed the same way is written once: the
+    groups above reached the worker that writes groups.
+    """
+    push = _raw_push(impl)
+    if impl.messages_per_job < 2:
+        pytest.skip(f"{impl.id} queues one message per job: it has no group to push")
+    stack = fault_stack
+    url = stack.env["REDIS_URL"]
+    groups = {
+        f"a group with {name}": [f"{_TAG} before", message, f"{_TAG} after"]
+        for name, message in BAD_MESSAGES.items()
+    }
+    if impl.refuses_larger_jobs:
+        longest = impl.messages_per_job
+        groups[f"a group of {longest + 1}, one more than the web sends"] = [
+            f"{_TAG} {n}" for n in range(longest + 1)
+        ]
+    valid_group = [f"a raw group {token()} {n}" for n in range(VALID)]
+
+    before = Counter(logged(stack))
+    ids = {name: push(url, [group], group=True) for name, group in groups.items()}
+    push(url, [valid_group], group=True)
+    _check_dropped(stack, before, ids, pushed=valid_group)
 
 
 def test_the_private_redis_refuses_a_client_without_the_password(

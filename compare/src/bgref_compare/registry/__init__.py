@@ -16,6 +16,7 @@ from ._celery import CELERY
 from ._dramatiq import DRAMATIQ
 from ._fastapi import FASTAPI
 from ._flask import FLASK
+from ._rawpush import RawPush
 from ._rq import RQ
 from ._schema import (
     ANSWER_WAITS,
@@ -48,6 +49,7 @@ __all__ = [
     "Impl",
     "Model",
     "Process",
+    "RawPush",
     "Variant",
     "get",
     "order",

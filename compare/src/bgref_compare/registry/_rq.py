@@ -61,6 +61,8 @@ RQ = Impl(
     # recording it as started leaves its id there.
     orphan_take=("LMOVE", "rq:queue:default", "rq:queue:default:intermediate", "LEFT", "RIGHT"),
     raw_push="bgref_rq._wire:push",
+    # MessageJob refuses a group of more than MAX_GROUP.
+    refuses_larger_jobs=True,
     variants=(
         Variant(
             "enqueue",

@@ -171,10 +171,15 @@ class Impl:
     orphan_take: tuple[str, ...] | None = None
     # "module:function" in the implementation's package that queues a raw job
     # straight into its broker's Redis, in the queue's own wire format, as any
-    # local client could: push(redis_url, args, kwargs, *, task, encoding) -> the
-    # id the worker's log names it by (see bgref_celery._wire). The trust-boundary
-    # tests load it; None without a broker.
+    # local client could: a ``RawPush`` (push(redis_url, args, kwargs, *, task,
+    # group, encoding) -> the id the worker's log names it by; see
+    # bgref_celery._wire). The trust-boundary tests load it; None without a broker.
     raw_push: str | None = None
+    # The worker refuses a job of more than ``messages_per_job`` messages, which
+    # the web never queues: one pushed past the web is dropped like any other
+    # bad job, so the duplicates a job run twice can leave stay within that
+    # bound. False where the worker writes a group of any length it is given.
+    refuses_larger_jobs: bool = False
     # A worker whose pool process is killed starts a new one and goes on (Celery's
     # prefork pool). False: the whole worker stops, as Dramatiq's does, for its
     # supervisor to start again; the fault test restarts it.

@@ -70,6 +70,8 @@ TASKIQ = Impl(
         *("STREAMS", "bgref-taskiq", ">"),
     ),
     raw_push="bgref_taskiq._wire:push",
+    # The boundary (_boundary.read_job) refuses a group of more than MAX_BATCH.
+    refuses_larger_jobs=True,
     variants=(
         Variant(
             "kiq",

@@ -4,14 +4,15 @@ Anyone who can write to the broker's Redis can queue a task, so a task trusts
 nothing the web did: it checks its arguments against the web's rules
 (``bgref_message.check_message``) before it writes anything, and rejects a task
 that fails them without retrying it (``Reject``: Celery logs it once with the
-task id and drops the message).
+task id and drops the message). A group is written by ``bgref_message.write_group``:
+after its slice, the rest goes to the other pool processes as tasks of their own.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import time
+from functools import partial
 from typing import Any, NoReturn
 
 from celery.exceptions import Reject
@@ -24,7 +25,15 @@ from celery.signals import (
 from celery.utils.log import get_task_logger
 
 from bgref_linelog import LogWriter
-from bgref_message import InvalidMessage, check_message
+from bgref_message import (
+    GroupWriteFailed,
+    InvalidJob,
+    check_group,
+    check_one,
+    job_argument,
+    split,
+    write_group,
+)
 
 from ._celery import BATCH_TASK_NAME, TASK_NAME
 from ._request import CheckedRequest
@@ -34,9 +43,6 @@ __all__ = ["get_writer", "register_tasks"]
 logger = get_task_logger(__name__)
 # For the consumer in the main process: outside celery.task, whose format wants a task.
 consumer_logger = logging.getLogger("bgref_celery.worker")
-
-# After this long on one group (slow writes), a task leaves the rest to others.
-_SLICE = 0.2
 
 # One writer per process: the prefork pool forks its children, and each opens
 # the file for itself on its first write.
@@ -75,45 +81,32 @@ def _write_messages(task: Any, *args: object, **kwargs: object) -> None:
     """Write each message as one log line, in order; on failure retry the rest with backoff."""
     messages = _checked(args, kwargs, batch=True)
     writer = get_writer()
-    started = time.monotonic()
-    for done, message in enumerate(messages):
-        if (
-            done
-            and len(messages) - done > 1
-            and time.monotonic() - started > _SLICE
-            and _hand_off(task, messages[done:])
-        ):
-            return
-        try:
-            writer.write(message)
-        except OSError as error:
-            retries: int = task.request.retries
-            countdown = _backoff(retries, task.app.conf.bgref_retry_backoff_max)
-            # The traceback names the log path. Only the messages not yet written
-            # are retried, so none is lost and none is written twice.
-            logger.exception(
-                "Writing to %s failed (attempt %d, %d of %d messages left); retrying in %.1f s",
-                writer.path,
-                retries + 1,
-                len(messages) - done,
-                len(messages),
-                countdown,
-            )
-            # A batch resumes at the failed message; a single message keeps its args.
-            resume = {"args": (messages[done:],)} if done else {}
-            raise task.retry(exc=error, countdown=countdown, **resume) from error
+    try:
+        write_group(messages, writer.write, partial(_hand_off, task))
+    except GroupWriteFailed as failed:
+        retries: int = task.request.retries
+        countdown = _backoff(retries, task.app.conf.bgref_retry_backoff_max)
+        # The traceback names the log path. Only the messages not yet written
+        # are retried, so none is lost and none is written twice.
+        logger.error(
+            "Writing to %s failed (attempt %d, %d of %d messages left); retrying in %.1f s",
+            writer.path,
+            retries + 1,
+            len(failed.rest),
+            len(messages),
+            countdown,
+            exc_info=failed.error,
+        )
+        # A batch resumes at the failed message; a single message keeps its args.
+        resume = {"args": (failed.rest,)} if failed.written else {}
+        raise task.retry(exc=failed.error, countdown=countdown, **resume) from failed.error
 
 
 def _hand_off(task: Any, rest: list[str]) -> bool:
     """Queue ``rest`` as tasks for the other pool processes; False if Redis did not take them."""
-    # A group is cheap to send when its writes are fast; when they are slow, one
-    # process writing it all would leave the others idle.
-    pieces = min(len(rest), task.app.conf.worker_concurrency or 1)
-    size = -(-len(rest) // pieces)
     try:
         with task.app.producer_or_acquire() as producer, producer.batch():
-            for start in range(0, len(rest), size):
-                chunk = rest[start : start + size]
+            for chunk in split(rest, task.app.conf.worker_concurrency or 1):
                 task.apply_async(
                     (chunk,), producer=producer, argsrepr=f"(<{len(chunk)} messages>,)"
                 )
@@ -137,19 +130,11 @@ def _checked(args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool
     them for a batch. Anything else came from elsewhere; a whole batch is
     rejected for one bad message, since the web never sends one.
     """
-    if kwargs or len(args) != 1:
-        _reject(f"expected one positional argument, got {len(args)} and keywords {sorted(kwargs)}")
-    (value,) = args
-    if not batch:
-        values: list[object] = [value]
-    elif isinstance(value, list) and value:
-        values = value
-    else:
-        _reject(f"expected a non-empty list of messages, got {type(value).__name__}")
     try:
-        return [check_message(item) for item in values]
-    except InvalidMessage as error:
-        _reject(f"{error.error['type']}: {error}")
+        value = job_argument(args, kwargs)
+        return check_group(value) if batch else [check_one(value)]
+    except InvalidJob as error:
+        _reject(str(error))
 
 
 def _reject(reason: str) -> NoReturn:

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from ._celery import TASK_NAME
+from ._celery import BATCH_TASK_NAME, TASK_NAME
 
 __all__ = ["ENCODINGS", "QUEUE", "push"]
 
@@ -37,20 +37,24 @@ def push(
     kwargs: Any = None,
     *,
     task: str | None = None,
+    group: bool = False,
     encoding: str = "json",
 ) -> str:
     """Queue one job straight into Redis, as a local client could; return its id.
 
     The id is what the worker's log names the job by (a task id; for
     "garbage", a token inside the entry). ``task`` defaults to the task that
-    writes one message.
+    writes one message; with ``group``, to the one that writes a group, as the
+    web queues it (``args`` then holds the list).
     """
     job_id = str(uuid.uuid4())
     if encoding == "garbage":
         entry = f"not a kombu message {job_id}".encode()
     else:
         content_type, body = _body(args, {} if kwargs is None else kwargs, encoding, job_id)
-        entry = _envelope(body, content_type, task or TASK_NAME, job_id).encode()
+        entry = _envelope(
+            body, content_type, task or (BATCH_TASK_NAME if group else TASK_NAME), job_id
+        ).encode()
     client = redis.Redis.from_url(redis_url)
     try:
         # kombu's producers LPUSH and its consumers take from the right.

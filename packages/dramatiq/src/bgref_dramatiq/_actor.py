@@ -5,13 +5,15 @@ groups, ``_publisher.py``); ``write_message`` carries one (the lab's variant,
 ``_lab.py``, as Dramatiq's docs send it). Anyone who can write to Redis can
 queue either, so each trusts nothing the web did: a payload the web would never
 send is refused whole, logged once with the message id, and dead-lettered
-unretried (the actor's ``throws``).
+unretried (the actor's ``throws``). A group is written by
+``bgref_message.write_group``: after its slice, the rest goes back to the queue
+in pieces for the other worker processes; after a failed write, the rest alone
+as a delayed message.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
@@ -19,13 +21,21 @@ from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 
 from bgref_linelog import LogWriter
-from bgref_message import InvalidMessage, check_message
+from bgref_message import (
+    GroupWriteFailed,
+    InvalidJob,
+    check_group,
+    check_one,
+    job_argument,
+    split,
+    write_group,
+)
 
 from ._broker import ACTOR_NAME, BATCH_ACTOR_NAME, QUEUE
 from ._publisher import enqueue_together
 from ._settings import Settings
 
-__all__ = ["STARTED", "InvalidPayload", "check_payload", "declare_actors"]
+__all__ = ["STARTED", "InvalidPayload", "declare_actors"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +44,6 @@ logger = logging.getLogger(__name__)
 # while it does.
 STARTED = "lab task started"
 
-# After this long on one group (slow writes), the rest goes back to the queue
-# for the other worker processes, as bgref_celery's write_messages does.
-_SLICE = 0.2
 # Dramatiq's Retries middleware: the first wait of a failing write, in ms.
 _MIN_BACKOFF_MS = 500
 
@@ -56,41 +63,24 @@ def _get_writer() -> LogWriter:
     return _writer
 
 
-def check_payload(
-    args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool = False
-) -> list[str]:
-    """The messages, if the payload is one the web sends; else raise ``InvalidPayload``.
-
-    One positional argument: a message, or for a batch a non-empty list of them.
-    One bad message refuses the whole batch: the web never sends one.
-    """
-    if kwargs or len(args) != 1:
-        raise InvalidPayload(f"expected one argument, got {len(args)} and {len(kwargs)} named")
-    (value,) = args
-    if not batch:
-        values: list[object] = [value]
-    elif isinstance(value, list) and value:
-        values = value
-    else:
-        raise InvalidPayload(f"expected a non-empty list of messages, got {type(value).__name__}")
-    try:
-        return [check_message(item) for item in values]
-    except InvalidMessage as invalid:
-        raise InvalidPayload(str(invalid.error["msg"])) from None
-
-
 def _current_id() -> str:
     current = CurrentMessage.get_current_message()
     return current.message_id if current is not None else "?"
 
 
 def _checked(args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool) -> list[str]:
+    """The messages, if the payload is one the web sends; else log it and raise ``InvalidPayload``.
+
+    One positional argument: a message, or for a batch a non-empty list of them.
+    One bad message refuses the whole batch: the web never sends one.
+    """
     try:
-        return check_payload(args, kwargs, batch=batch)
-    except InvalidPayload as error:
+        value = job_argument(args, kwargs)
+        return check_group(value) if batch else [check_one(value)]
+    except InvalidJob as error:
         # Logged once: the actor's ``throws`` makes Dramatiq dead-letter it unretried.
         logger.warning("Refused message %s: %s", _current_id(), error)
-        raise
+        raise InvalidPayload(str(error)) from None
 
 
 class _Actors:
@@ -114,38 +104,23 @@ class _Actors:
         """Write each message as one line, in order; hand off or retry only the rest."""
         messages = _checked(args, kwargs, batch=True)
         writer = _get_writer()
-        started = time.monotonic()
-        for done, message in enumerate(messages):
-            if (
-                done
-                and len(messages) - done > 1
-                and time.monotonic() - started > _SLICE
-                and self._hand_off(messages[done:])
-            ):
-                return
-            try:
-                writer.write(message)
-            except OSError:
-                # Nothing written yet, or the rest not queued: Dramatiq's Retries
-                # runs this message again, whole (after its first failure, then,
-                # at most the group written twice).
-                if not done or not self._retry_rest(messages[done:], writer.path):
-                    raise
-                return
+        try:
+            write_group(messages, writer.write, self._hand_off)
+        except GroupWriteFailed as failed:
+            # Nothing written yet, or the rest not queued: Dramatiq's Retries
+            # runs this message again, whole (after its first failure, then,
+            # at most the group written twice).
+            if not failed.written or not self._retry_rest(failed, writer.path):
+                raise
 
     def _hand_off(self, rest: list[str]) -> bool:
         """Queue ``rest`` in pieces for the other workers; False if Redis did not take them."""
-        # A group is cheap to write when writes are fast; when they are slow, one
-        # process writing it all would leave the others idle.
         assert self.batch is not None
-        pieces = max(1, min(len(rest), self._workers))
-        size = -(-len(rest) // pieces)
         try:
             # All or nothing (MULTI/EXEC): a piece queued and another not would
             # be written twice, here and by another worker.
             enqueue_together(
-                self._broker,
-                [self.batch.message(rest[i : i + size]) for i in range(0, len(rest), size)],
+                self._broker, [self.batch.message(piece) for piece in split(rest, self._workers)]
             )
         except Exception:
             logger.warning(
@@ -154,7 +129,7 @@ class _Actors:
             return False
         return True
 
-    def _retry_rest(self, rest: list[str], path: object) -> bool:
+    def _retry_rest(self, failed: GroupWriteFailed, path: object) -> bool:
         """Queue the messages not yet written as a new, delayed message; False if Redis refused."""
         # Dramatiq's Retries would run this message again with the same arguments,
         # writing its first messages twice: the rest goes as a message of its own,
@@ -165,29 +140,33 @@ class _Actors:
         _, delay = compute_backoff(
             retries, factor=_MIN_BACKOFF_MS, max_backoff=self._max_backoff_ms
         )
-        logger.exception(
+        # The traceback names the log path.
+        logger.error(
             "Writing to %s failed (attempt %d, %d messages left); retrying them in %d ms",
             path,
             retries + 1,
-            len(rest),
+            len(failed.rest),
             delay,
+            exc_info=failed.error,
         )
         # A worker that dies between this send and its ack gets the group back
         # after the heartbeat timeout, the rest being queued as well: at most
         # the group written twice.
         try:
-            self.batch.send_with_options(args=(rest,), delay=delay, retries=retries + 1)
+            self.batch.send_with_options(args=(failed.rest,), delay=delay, retries=retries + 1)
         except Exception:
-            logger.warning("Could not queue the %d messages left", len(rest), exc_info=True)
+            logger.warning("Could not queue the %d messages left", len(failed.rest), exc_info=True)
             return False
         return True
 
 
 def _retry_failed_write(retries: int, error: BaseException) -> bool:
     # A write that failed is retried until it lands: giving up would lose an
-    # acknowledged message. Anything else is a bug or a bad payload: dead-lettered.
+    # acknowledged message (a group's, raised as GroupWriteFailed when none of
+    # it was written or its rest could not be queued). Anything else is a bug
+    # or a bad payload: dead-lettered.
     del retries
-    return isinstance(error, OSError)
+    return isinstance(error, (OSError, GroupWriteFailed))
 
 
 def declare_actors(

@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 
-from ._broker import ACTOR_NAME, NAMESPACE, QUEUE
+from ._broker import ACTOR_NAME, BATCH_ACTOR_NAME, NAMESPACE, QUEUE
 
 __all__ = ["ENCODINGS", "push"]
 
@@ -37,18 +37,20 @@ def push(
     kwargs: Any = None,
     *,
     task: str | None = None,
+    group: bool = False,
     encoding: str = "json",
 ) -> str:
     """Queue one job straight into Redis, as a local client could; return its id.
 
     The id is both the message's id and its Redis id: what the worker's log
     names it by, whether it decodes or not. ``task`` defaults to the actor that
-    writes one message.
+    writes one message; with ``group``, to the one that writes a group, as the
+    web queues it (``args`` then holds the list).
     """
     job_id = str(uuid.uuid4())
     fields = {
         "queue_name": QUEUE,
-        "actor_name": task or ACTOR_NAME,
+        "actor_name": task or (BATCH_ACTOR_NAME if group else ACTOR_NAME),
         "args": args,
         "kwargs": {} if kwargs is None else kwargs,
         "options": {"redis_message_id": job_id},

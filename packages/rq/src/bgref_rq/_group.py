@@ -16,9 +16,11 @@ from rq.job import Job
 from rq.queue import EnqueueData
 from rq.serializers import JSONSerializer
 
+from bgref_message import split
+
 from ._retry import RETRY
 
-__all__ = ["GROUP_FUNC_NAME", "MAX_GROUP", "SLICE", "hand_off", "prepare_group"]
+__all__ = ["GROUP_FUNC_NAME", "MAX_GROUP", "hand_off", "prepare_group"]
 
 logger = logging.getLogger("bgref_rq.worker")
 
@@ -29,8 +31,6 @@ GROUP_FUNC_NAME = "bgref_rq._jobs.write_messages"
 # many at once; a round trip of a few tens of kilobytes, well inside the
 # publish timeout, and what one job run twice can duplicate.
 MAX_GROUP = 32
-# After this long on one group (slow writes), a job hands the rest to others.
-SLICE = 0.2
 
 
 def prepare_group(queue: Queue, messages: list[str], timeout: int) -> EnqueueData:
@@ -59,8 +59,6 @@ def hand_off(job: Job, rest: list[str], pieces: int) -> bool:
     A group is cheap to run in one job while its writes are fast; when they are
     slow (50 ms each), one worker writing all of it would leave the others idle.
     """
-    pieces = max(1, min(len(rest), pieces))
-    size = -(-len(rest) // pieces)
     # The worker's own connection (``rq.get_current_job().connection``), and
     # the job's queue, serializer and class: the same as the web's.
     queue = Queue(
@@ -69,12 +67,7 @@ def hand_off(job: Job, rest: list[str], pieces: int) -> bool:
     timeout = int(job.timeout) if job.timeout else 180
     try:
         # One transaction: all the pieces or none (RQ docs, bulk job enqueueing).
-        queue.enqueue_many(
-            [
-                prepare_group(queue, rest[start : start + size], timeout)
-                for start in range(0, len(rest), size)
-            ]
-        )
+        queue.enqueue_many([prepare_group(queue, piece, timeout) for piece in split(rest, pieces)])
     except Exception:
         logger.warning(
             "Job %s could not hand off %d messages; writing them itself",

@@ -5,17 +5,16 @@ the function to run by its import path: RQ imports whatever it names, so JSON
 alone would still let such a client run ``os.system`` with a string argument.
 ``MessageJob`` runs these two functions only (a group, which the web queues,
 and a single message, which the lab's route queues as RQ's docs do), and only
-with a payload that the web would have queued (``bgref_message.check_message``
-for every message of a group); anything else is logged once with its job id
-and dropped, the whole job for one bad message: the job ends as a success, so
-that RQ neither retries it nor keeps it.
+with a payload that the web would have queued (``bgref_message.check_group``:
+at most ``MAX_GROUP`` messages, each as the web checks it); anything else is
+logged once with its job id and dropped, the whole job for one bad message: the
+job ends as a success, so that RQ neither retries it nor keeps it.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import time
 from typing import Any
 
 from rq import get_current_job
@@ -24,15 +23,21 @@ from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
 
 from bgref_linelog import LogWriter
-from bgref_message import InvalidMessage, check_message
+from bgref_message import (
+    GroupWriteFailed,
+    InvalidJob,
+    check_group,
+    check_one,
+    job_argument,
+    write_group,
+)
 
-from ._group import GROUP_FUNC_NAME, MAX_GROUP, SLICE, hand_off
+from ._group import GROUP_FUNC_NAME, MAX_GROUP, hand_off
 from ._settings import Settings
 
 __all__ = [
     "FUNC_NAME",
     "STARTED",
-    "InvalidPayload",
     "MessageJob",
     "preload",
     "write_message",
@@ -75,47 +80,39 @@ def write_messages(messages: list[str]) -> None:
     On a failed write the job is retried with the messages not yet written, so
     none is lost and none is written twice: RQ's retry saves the job, arguments
     included, in the transaction that queues it again (``Job.retry``). After
-    ``SLICE`` seconds on one group, the rest goes back to the queue split over
-    the workers (``hand_off``).
+    ``bgref_message.SLICE`` seconds on one group, the rest goes back to the
+    queue split over the workers (``hand_off``).
     """
     job = get_current_job()
     writer = preload()
-    started = time.monotonic()
-    for done, message in enumerate(messages):
-        if (
-            job is not None
-            and done
-            and len(messages) - done > 1
-            and time.monotonic() - started > SLICE
-            and hand_off(job, messages[done:], _workers())
-        ):
-            return
-        try:
-            writer.write(message)
-        except OSError:
-            if job is not None and done:
-                logger.warning(
-                    "Job %s: %d of %d messages written; retrying the other %d",
-                    job.id,
-                    done,
-                    len(messages),
-                    len(messages) - done,
-                )
-                # Saved with the retry, in its transaction; a worker that dies
-                # before it leaves the job as it was, and its retry writes the
-                # written ones again (at most a group duplicated).
-                job.args = (messages[done:],)
-            raise
+
+    def hand_off_rest(rest: list[str]) -> bool:
+        return job is not None and hand_off(job, rest, _workers())
+
+    try:
+        write_group(messages, writer.write, hand_off_rest)
+    except GroupWriteFailed as failed:
+        if job is not None and failed.written:
+            logger.warning(
+                "Job %s: %d of %d messages written; retrying the other %d",
+                job.id,
+                failed.written,
+                len(messages),
+                len(failed.rest),
+            )
+            # Saved with the retry, in its transaction; a worker that dies
+            # before it leaves the job as it was, and its retry writes the
+            # written ones again (at most a group duplicated).
+            job.args = (failed.rest,)
+        # RQ logs the traceback (the failed write's, naming the path) and
+        # retries the job while it has retries left.
+        raise
 
 
 @functools.cache
 def _workers() -> int:
     # The pool's size, which its workers inherit through the environment.
     return Settings.from_env().workers
-
-
-class InvalidPayload(ValueError):
-    """A queued job that the web would never have queued."""
 
 
 class MessageJob(Job):
@@ -151,10 +148,10 @@ class MessageJob(Job):
         try:
             name, value = self._argument()
             if name == GROUP_FUNC_NAME:
-                messages = _checked_group(value)
+                messages = check_group(value, most=MAX_GROUP)
             else:
-                message = _checked(value)
-        except InvalidPayload as error:
+                message = check_one(value)
+        except InvalidJob as error:
             logger.warning("Dropped job %s: %s", self.id, error)
             return None
         # Called here, never imported by the name the job carries.
@@ -168,39 +165,12 @@ class MessageJob(Job):
         """The function the job names, if one of ours, and its one positional argument."""
         name = self.func_name  # decodes the payload: sets _refusal if it cannot
         if self._refusal is not None:
-            raise InvalidPayload(self._refusal)
+            raise InvalidJob(self._refusal)
         if name not in (GROUP_FUNC_NAME, FUNC_NAME) or self.instance is not None:
-            raise InvalidPayload(
+            raise InvalidJob(
                 f"it names {str(name)[:80]!r}, not {GROUP_FUNC_NAME!r} or {FUNC_NAME!r}"
             )
-        args, kwargs = self.args, self.kwargs
-        if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict):
-            raise InvalidPayload(
-                "arguments should be a list and keywords a mapping, got"
-                f" {type(args).__name__} and {type(kwargs).__name__}"
-            )
-        if kwargs or len(args) != 1:
-            raise InvalidPayload(
-                f"expected one positional argument, got {len(args)} and keywords {sorted(kwargs)}"
-            )
-        return name, args[0]
-
-
-def _checked_group(value: object) -> list[str]:
-    # The web never queues an empty group, nor one with a bad message in it.
-    if not isinstance(value, list) or not value:
-        raise InvalidPayload(f"expected a non-empty list of messages, got {type(value).__name__}")
-    # Nor a bigger one: a group is what one worker's death can duplicate.
-    if len(value) > MAX_GROUP:
-        raise InvalidPayload(f"expected at most {MAX_GROUP} messages, got {len(value)}")
-    return [_checked(item) for item in value]
-
-
-def _checked(value: object) -> str:
-    try:
-        return check_message(value)
-    except InvalidMessage as error:
-        raise InvalidPayload(f"{error.error['type']}: {error}") from None
+        return name, job_argument(self.args, self.kwargs)
 
 
 class _ExecutionRegistry(ExecutionRegistry):

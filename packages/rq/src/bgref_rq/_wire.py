@@ -18,6 +18,7 @@ from typing import Any
 
 import redis
 
+from ._group import GROUP_FUNC_NAME
 from ._jobs import FUNC_NAME
 from ._queue import QUEUE
 
@@ -37,12 +38,15 @@ def push(
     kwargs: Any = None,
     *,
     task: str | None = None,
+    group: bool = False,
     encoding: str = "json",
 ) -> str:
     """Queue one job straight into Redis, as a local client could; return its id.
 
     The id is what the worker's log names the job by (for "garbage", the
-    entry in the queue). ``task`` defaults to the function that writes one message.
+    entry in the queue). ``task`` defaults to the function that writes one
+    message; with ``group``, to the one that writes a group, as the web queues
+    it (``args`` then holds the list).
     """
     job_id = str(uuid.uuid4())
     client = redis.Redis.from_url(redis_url)
@@ -50,7 +54,12 @@ def push(
         if encoding == "garbage":
             job_id = f"not an rq job {job_id}"
         else:
-            payload = (task or FUNC_NAME, None, args, {} if kwargs is None else kwargs)
+            payload = (
+                task or (GROUP_FUNC_NAME if group else FUNC_NAME),
+                None,
+                args,
+                {} if kwargs is None else kwargs,
+            )
             stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             client.hset(
                 f"rq:job:{job_id}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bgref_message import InvalidMessage, check_message
+from bgref_message import InvalidJob, check_group, check_one, job_argument
 
 __all__ = ["BATCH_TASK_NAME", "MAX_BATCH", "TASK_NAME", "BadPayload", "Job", "read_job"]
 
@@ -54,9 +54,10 @@ def read_job(fields: object) -> Job:
     sees it: JSON only (taskiq's JSON formatter; nothing is ever unpickled), one
     of our tasks' names, exactly one positional argument (a message, or a list
     of 1 to ``MAX_BATCH`` of them), no keyword arguments, and only messages the
-    web would have accepted: one bad message refuses the whole group, since the
-    web never sends one. Labels are not read from the wire at all (a label such
-    as ``ack_type`` or ``timeout`` would change how taskiq treats the message).
+    web would have accepted (``bgref_message.check_group``): one bad message
+    refuses the whole group, since the web never sends one. Labels are not read
+    from the wire at all (a label such as ``ack_type`` or ``timeout`` would
+    change how taskiq treats the message).
     """
     if not isinstance(fields, dict) or not isinstance(fields.get(b"data"), bytes):
         raise BadPayload("no data field")
@@ -72,18 +73,12 @@ def read_job(fields: object) -> Job:
     task_name = body.get("task_name")
     if task_name not in (TASK_NAME, BATCH_TASK_NAME):
         raise BadPayload(f"unknown task {str(task_name)[:80]!r}", task_id)
-    args, kwargs = body.get("args"), body.get("kwargs", {})
-    if not isinstance(args, list) or len(args) != 1 or kwargs != {}:
-        raise BadPayload("arguments should be exactly one positional argument", task_id)
-    (value,) = args
-    if task_name == TASK_NAME:
-        values: list[object] = [value]
-    elif isinstance(value, list) and 0 < len(value) <= MAX_BATCH:
-        values = value
-    else:
-        raise BadPayload(f"expected a list of 1 to {MAX_BATCH} messages", task_id)
     try:
-        messages = tuple(check_message(item) for item in values)
-    except InvalidMessage as error:
-        raise BadPayload(f"invalid message: {error} ({error.error['input']!r})", task_id) from None
-    return Job(task_id, str(task_name), messages)
+        value = job_argument(body.get("args"), body.get("kwargs", {}))
+        if task_name == TASK_NAME:
+            messages = [check_one(value)]
+        else:
+            messages = check_group(value, most=MAX_BATCH)
+    except InvalidJob as error:
+        raise BadPayload(str(error), task_id) from None
+    return Job(task_id, str(task_name), tuple(messages))

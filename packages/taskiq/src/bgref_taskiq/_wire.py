@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from ._boundary import TASK_NAME
+from ._boundary import BATCH_TASK_NAME, TASK_NAME
 from ._broker import STREAM
 
 __all__ = ["ENCODINGS", "push"]
@@ -31,17 +31,20 @@ def push(
     kwargs: Any = None,
     *,
     task: str | None = None,
+    group: bool = False,
     encoding: str = "json",
 ) -> str:
     """Add one job straight to the stream, as a local client could; return its entry id.
 
     The worker's log names a dropped job by its stream entry id (and its task
-    id, when it has one).
+    id, when it has one). ``task`` defaults to the task that writes one message;
+    with ``group``, to the one that writes a group, as the web queues it
+    (``args`` then holds the list).
     """
     job_id = str(uuid.uuid4())
     body = {
         "task_id": job_id,
-        "task_name": task or TASK_NAME,
+        "task_name": task or (BATCH_TASK_NAME if group else TASK_NAME),
         "labels": {},
         "args": args,
         "kwargs": {} if kwargs is None else kwargs,
