@@ -54,6 +54,8 @@ CELERY = Impl(
     retries_writes=True,
     visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
     messages_per_job=32,
+    # The task refuses a group of more than MAX_GROUP (bgref_celery._tasks).
+    refuses_larger_jobs=True,
     # kombu's queue, its record of messages delivered and not acknowledged, and
     # the lists that bgref_celery's transport takes messages into
     # (packages/celery/src/bgref_celery/_transport.py), here one of a consumer

@@ -41,7 +41,7 @@ RQ = Impl(
     # A failed write is retried with backoff, about 14 minutes, through RQ's
     # scheduler (Retry with intervals); then the job fails for good.
     retries_writes=True,
-    # bgref_rq._group.MAX_GROUP: the messages of concurrent requests in one job,
+    # bgref_message.MAX_GROUP: the messages of concurrent requests in one job,
     # written again together if their worker dies mid-job.
     messages_per_job=32,
     # The job timeout, the margin after it before a silent worker's job counts as

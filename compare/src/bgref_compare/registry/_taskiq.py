@@ -54,7 +54,7 @@ TASKIQ = Impl(
     mid_task_wchan="epoll_wait",
     retries_writes=True,
     # The web kicks the messages of concurrent requests as one task
-    # (bgref_taskiq._boundary.MAX_BATCH): a task redelivered after its worker
+    # (bgref_message.MAX_GROUP): a task redelivered after its worker
     # wrote it and died unacknowledged writes them all again.
     messages_per_job=32,
     # XAUTOCLAIM's min-idle-time: a message left unacknowledged this long (its
@@ -70,7 +70,7 @@ TASKIQ = Impl(
         *("STREAMS", "bgref-taskiq", ">"),
     ),
     raw_push="bgref_taskiq._wire:push",
-    # The boundary (_boundary.read_job) refuses a group of more than MAX_BATCH.
+    # The boundary (_boundary.read_job) refuses a group of more than MAX_GROUP.
     refuses_larger_jobs=True,
     variants=(
         Variant(

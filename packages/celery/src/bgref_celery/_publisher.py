@@ -9,7 +9,7 @@ blocks the same way, celery issue 3884). So every publish runs behind
 with a bound, a breaker and no replay after a timeout.
 
 What is Celery's here: the messages that the gate hands over together go out
-as ``write_messages`` tasks of up to ``MAX_BATCH`` messages, all in one Redis
+as ``write_messages`` tasks of up to ``MAX_GROUP`` messages, all in one Redis
 pipeline (Celery costs about the same per task whatever its size, mostly in
 the worker); a connection that Redis closed gets one more try on a new one; and
 Celery's slow first-use work is done before the server takes requests.
@@ -21,15 +21,11 @@ from typing import Any
 
 import redis.exceptions
 
-from bgref_message import PublishGate
+from bgref_message import MAX_GROUP, PublishGate
 
 from ._celery import BATCH_TASK_NAME
 
-__all__ = ["MAX_BATCH", "Publisher"]
-
-# At most this many messages ride in one task: enough to spread Celery's fixed
-# cost per task thin, few enough that a worker killed mid-task redoes little.
-MAX_BATCH = 32
+__all__ = ["Publisher"]
 
 
 class Publisher:
@@ -56,7 +52,7 @@ class Publisher:
         self._producer: Any = None
         self._probe_connection: Any = None
         self.gate: PublishGate[str] = PublishGate(
-            self._send, self._ping, timeout=timeout, max_batch=MAX_BATCH, linger=linger
+            self._send, self._ping, timeout=timeout, max_batch=MAX_GROUP, linger=linger
         )
 
     async def start(self) -> None:
@@ -90,8 +86,8 @@ class Publisher:
         send_task = self._app.send_task
         # Several tasks go out in one pipeline (one round trip), never replayed.
         with producer.batch():
-            for start in range(0, len(messages), MAX_BATCH):
-                chunk = messages[start : start + MAX_BATCH]
+            for start in range(0, len(messages), MAX_GROUP):
+                chunk = messages[start : start + MAX_GROUP]
                 send_task(
                     BATCH_TASK_NAME,
                     (chunk,),

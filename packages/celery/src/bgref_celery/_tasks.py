@@ -26,6 +26,7 @@ from celery.utils.log import get_task_logger
 
 from bgref_linelog import LogWriter
 from bgref_message import (
+    MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,
     check_group,
@@ -126,13 +127,13 @@ def _write_message(task: Any, *args: object, **kwargs: object) -> None:
 def _checked(args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool) -> list[str]:
     """The task's messages if its arguments are what the web sends; else reject the task.
 
-    The web sends one positional argument: a message, or a non-empty list of
-    them for a batch. Anything else came from elsewhere; a whole batch is
-    rejected for one bad message, since the web never sends one.
+    The web sends one positional argument: a message, or a non-empty list of at
+    most ``MAX_GROUP`` of them for a batch. Anything else came from elsewhere; a
+    whole batch is rejected for one bad message, since the web never sends one.
     """
     try:
         value = job_argument(args, kwargs)
-        return check_group(value) if batch else [check_one(value)]
+        return check_group(value, most=MAX_GROUP) if batch else [check_one(value)]
     except InvalidJob as error:
         _reject(str(error))
 

@@ -22,6 +22,7 @@ from dramatiq.middleware import CurrentMessage
 
 from bgref_linelog import LogWriter
 from bgref_message import (
+    MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,
     check_group,
@@ -71,12 +72,13 @@ def _current_id() -> str:
 def _checked(args: tuple[object, ...], kwargs: dict[str, object], *, batch: bool) -> list[str]:
     """The messages, if the payload is one the web sends; else log it and raise ``InvalidPayload``.
 
-    One positional argument: a message, or for a batch a non-empty list of them.
-    One bad message refuses the whole batch: the web never sends one.
+    One positional argument: a message, or for a batch a non-empty list of at
+    most ``MAX_GROUP``. One bad message refuses the whole batch: the web never
+    sends one.
     """
     try:
         value = job_argument(args, kwargs)
-        return check_group(value) if batch else [check_one(value)]
+        return check_group(value, most=MAX_GROUP) if batch else [check_one(value)]
     except InvalidJob as error:
         # Logged once: the actor's ``throws`` makes Dramatiq dead-letter it unretried.
         logger.warning("Refused message %s: %s", _current_id(), error)

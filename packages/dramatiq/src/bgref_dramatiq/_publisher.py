@@ -7,7 +7,7 @@ and an ack, each script also refreshing the worker's heartbeat (three
 bgref_compare cpu dramatiq``, one Dramatiq message per HTTP message cost about
 1,000 µs of the stack's CPU per request, most of it in the worker. So the
 messages that the publish gate hands over together go out as
-``write_messages`` messages of up to ``MAX_BATCH``, as ``bgref_celery`` groups
+``write_messages`` messages of up to ``MAX_GROUP``, as ``bgref_celery`` groups
 its tasks.
 
 Dramatiq queues one message per call (``actor.send``: one ``EVALSHA`` of its
@@ -29,13 +29,11 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
+from bgref_message import MAX_GROUP
+
 from ._broker import NAMESPACE
 
-__all__ = ["MAX_BATCH", "batch_publisher", "enqueue_together"]
-
-# At most this many messages ride in one Dramatiq message: enough to spread its
-# fixed costs thin, few enough that a worker killed mid-group redoes little.
-MAX_BATCH = 32
+__all__ = ["batch_publisher", "enqueue_together"]
 
 
 class _PipelinedBroker(RedisBroker):
@@ -103,8 +101,8 @@ def batch_publisher(
     def publish(batch: list[str]) -> None:
         enqueue(
             [
-                actor.message(batch[start : start + MAX_BATCH])
-                for start in range(0, len(batch), MAX_BATCH)
+                actor.message(batch[start : start + MAX_GROUP])
+                for start in range(0, len(batch), MAX_GROUP)
             ]
         )
 

@@ -6,13 +6,13 @@ import functools
 
 from fastapi import FastAPI
 
-from bgref_message import PublishGate
+from bgref_message import MAX_GROUP, PublishGate
 from bgref_message.fastapi import queue_app
 
 from ._actor import declare_actors
 from ._broker import make_broker
 from ._lab import lab_router
-from ._publisher import MAX_BATCH, batch_publisher
+from ._publisher import batch_publisher
 from ._settings import Settings
 
 __all__ = ["create_app"]
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         batch_publisher(broker, write_messages),
         broker.client.ping,
         timeout=settings.publish_deadline,
-        max_batch=MAX_BATCH,
+        max_batch=MAX_GROUP,
     )
     return queue_app(
         "send-message (Dramatiq)",

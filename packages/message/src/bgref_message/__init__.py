@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._answer import RECEIVED, RETRY_AFTER, UNAVAILABLE, health, refusal
 from ._env import milliseconds, positive_float, positive_int
 from ._gate import BrokerUnavailable, PartlyPublished, PublishGate, describe
-from ._group import SLICE, GroupWriteFailed, split, write_group
+from ._group import MAX_GROUP, SLICE, GroupWriteFailed, split, write_group
 from ._job import InvalidJob, check_group, check_one, job_argument
 from ._query import MAX_LENGTH, InvalidMessage, parse_message
 from ._settings import BrokerSettings
@@ -17,6 +17,7 @@ from ._trace import TRACE_ENV, Trace, TraceMiddleware, work_started
 from ._value import check_message
 
 __all__ = [
+    "MAX_GROUP",
     "MAX_LENGTH",
     "RECEIVED",
     "RETRY_AFTER",

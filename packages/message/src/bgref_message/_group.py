@@ -12,7 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-__all__ = ["SLICE", "GroupWriteFailed", "split", "write_group"]
+__all__ = ["MAX_GROUP", "SLICE", "GroupWriteFailed", "split", "write_group"]
+
+# At most this many messages ride in one job, in every queue: enough to spread a
+# queue's fixed cost per job thin, few enough that a worker killed mid-job redoes
+# little (a job run twice can duplicate at most this many). Workers refuse a
+# larger job: the web never sends one.
+MAX_GROUP = 32
 
 # After this long on one group (slow writes), a worker hands the rest to the
 # others: a group is cheap to write in one job while its writes are fast, but

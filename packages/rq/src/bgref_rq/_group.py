@@ -20,17 +20,13 @@ from bgref_message import split
 
 from ._retry import RETRY
 
-__all__ = ["GROUP_FUNC_NAME", "MAX_GROUP", "hand_off", "prepare_group"]
+__all__ = ["GROUP_FUNC_NAME", "hand_off", "prepare_group"]
 
 logger = logging.getLogger("bgref_rq.worker")
 
 # The function's import path travels inside every queued group: spelled out
 # here, and one of the two that the worker will run (``MessageJob``).
 GROUP_FUNC_NAME = "bgref_rq._jobs.write_messages"
-# At most this many messages in one job: the web's gate hands over at most this
-# many at once; a round trip of a few tens of kilobytes, well inside the
-# publish timeout, and what one job run twice can duplicate.
-MAX_GROUP = 32
 
 
 def prepare_group(queue: Queue, messages: list[str], timeout: int) -> EnqueueData:

@@ -24,6 +24,7 @@ from rq.job import Job
 
 from bgref_linelog import LogWriter
 from bgref_message import (
+    MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,
     check_group,
@@ -32,7 +33,7 @@ from bgref_message import (
     write_group,
 )
 
-from ._group import GROUP_FUNC_NAME, MAX_GROUP, hand_off
+from ._group import GROUP_FUNC_NAME, hand_off
 from ._settings import Settings
 
 __all__ = [

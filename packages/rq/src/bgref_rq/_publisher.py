@@ -11,9 +11,9 @@ Redis holds it, or none is.
 
 from __future__ import annotations
 
-from bgref_message import PublishGate
+from bgref_message import MAX_GROUP, PublishGate
 
-from ._group import MAX_GROUP, prepare_group
+from ._group import prepare_group
 from ._queue import make_queue
 from ._settings import Settings
 

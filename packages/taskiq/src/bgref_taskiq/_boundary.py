@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bgref_message import InvalidJob, check_group, check_one, job_argument
+from bgref_message import MAX_GROUP, InvalidJob, check_group, check_one, job_argument
 
-__all__ = ["BATCH_TASK_NAME", "MAX_BATCH", "TASK_NAME", "BadPayload", "Job", "read_job"]
+__all__ = ["BATCH_TASK_NAME", "TASK_NAME", "BadPayload", "Job", "read_job"]
 
 # The names travel inside every queued message, so they are spelled out rather
 # than derived from the module path: moving the code must not strand queued work.
@@ -15,11 +15,6 @@ __all__ = ["BATCH_TASK_NAME", "MAX_BATCH", "TASK_NAME", "BadPayload", "Job", "re
 TASK_NAME = "bgref_taskiq.write_message"
 # A group of messages per task: what /send-message/ kicks.
 BATCH_TASK_NAME = "bgref_taskiq.write_messages"
-# The most messages one group carries: enough to spread taskiq's fixed cost per
-# task (a stream entry, its parsing, its acknowledgement) thin, few enough that
-# a worker that dies after writing a group and before acknowledging it writes
-# little twice. The web never sends more, so the worker refuses more.
-MAX_BATCH = 32
 
 
 class BadPayload(ValueError):
@@ -53,7 +48,7 @@ def read_job(fields: object) -> Job:
     anything, so the worker checks again, with the same rules, before taskiq
     sees it: JSON only (taskiq's JSON formatter; nothing is ever unpickled), one
     of our tasks' names, exactly one positional argument (a message, or a list
-    of 1 to ``MAX_BATCH`` of them), no keyword arguments, and only messages the
+    of 1 to ``MAX_GROUP`` of them), no keyword arguments, and only messages the
     web would have accepted (``bgref_message.check_group``): one bad message
     refuses the whole group, since the web never sends one. Labels are not read
     from the wire at all (a label such as ``ack_type`` or ``timeout`` would
@@ -78,7 +73,7 @@ def read_job(fields: object) -> Job:
         if task_name == TASK_NAME:
             messages = [check_one(value)]
         else:
-            messages = check_group(value, most=MAX_BATCH)
+            messages = check_group(value, most=MAX_GROUP)
     except InvalidJob as error:
         raise BadPayload(str(error), task_id) from None
     return Job(task_id, str(task_name), tuple(messages))

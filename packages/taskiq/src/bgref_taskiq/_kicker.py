@@ -4,7 +4,7 @@ Each task costs taskiq the same whatever it carries: a message built and
 serialised in the web, a stream entry, its parsing, dependency injection and
 acknowledgement in the worker. So the messages that arrive while a kick is in
 flight (or within one event-loop iteration) go out together, as one
-``write_messages`` task of up to ``MAX_BATCH`` messages, and every request
+``write_messages`` task of up to ``MAX_GROUP`` messages, and every request
 waits for its group's kick.
 """
 
@@ -15,9 +15,8 @@ import contextlib
 import logging
 from typing import Any
 
-from bgref_message import BrokerUnavailable
+from bgref_message import MAX_GROUP, BrokerUnavailable
 
-from ._boundary import MAX_BATCH
 from ._broker import StreamBroker
 
 __all__ = ["Kicker"]
@@ -36,7 +35,7 @@ class Kicker:
 
     ``kiq`` is async all the way down (redis.asyncio): the event loop serves
     other requests while a kick waits. One sender task at a time takes every
-    message waiting, kicks them in groups of up to ``MAX_BATCH`` (concurrently,
+    message waiting, kicks them in groups of up to ``MAX_GROUP`` (concurrently,
     when more wait), and answers each request with its group's outcome. Each
     round is bounded by ``deadline`` (a connection, then the reply) and never
     retried: a command that timed out may still be carried out. After a failure,
@@ -101,7 +100,7 @@ class Kicker:
                 if self._down is not None:
                     _settle(waiting, BrokerUnavailable(self._down))
                     continue
-                groups = [waiting[i : i + MAX_BATCH] for i in range(0, len(waiting), MAX_BATCH)]
+                groups = [waiting[i : i + MAX_GROUP] for i in range(0, len(waiting), MAX_GROUP)]
                 try:
                     await asyncio.wait_for(
                         asyncio.gather(*(self._task.kiq([m for m, _ in g]) for g in groups)),
