@@ -29,6 +29,7 @@ from ._schema import (
     Impl,
     Model,
     Process,
+    SlowGroups,
     Variant,
 )
 from ._starlette import STARLETTE
@@ -48,6 +49,7 @@ __all__ = [
     "Impl",
     "Model",
     "Process",
+    "SlowGroups",
     "Variant",
     "get",
     "order",

@@ -54,6 +54,9 @@ CELERY = Impl(
     retries_writes=True,
     visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
     messages_per_job=32,
+    # A task slow to write its group queues the rest in pieces for the other
+    # pool processes (packages/celery/src/bgref_celery/_tasks.py, _hand_off).
+    slow_groups="hand-off",
     # kombu's queue, its record of messages delivered and not acknowledged, and
     # the lists that bgref_celery's transport takes messages into
     # (packages/celery/src/bgref_celery/_transport.py), here one of a consumer

@@ -47,6 +47,9 @@ DRAMATIQ = Impl(
     # bgref_dramatiq._publisher.MAX_BATCH: the messages of one Dramatiq message,
     # redelivered together when their worker process dies mid-group.
     messages_per_job=32,
+    # An actor slow to write its group queues the rest in pieces for the other
+    # worker processes (packages/dramatiq/src/bgref_dramatiq/_actor.py, _hand_off).
+    slow_groups="hand-off",
     broker_queue="dramatiq:default",
     broker_backlog=(
         ("LLEN", "dramatiq:default"),
