@@ -30,6 +30,7 @@ from ._schema import (
     Impl,
     Model,
     Process,
+    SlowGroups,
     Variant,
 )
 from ._starlette import STARLETTE
@@ -50,6 +51,7 @@ __all__ = [
     "Model",
     "Process",
     "RawPush",
+    "SlowGroups",
     "Variant",
     "get",
     "order",

@@ -56,6 +56,9 @@ CELERY = Impl(
     messages_per_job=32,
     # The task refuses a group of more than MAX_GROUP (bgref_celery._tasks).
     refuses_larger_jobs=True,
+    # A task slow to write its group queues the rest in pieces for the other
+    # pool processes (packages/celery/src/bgref_celery/_tasks.py, _hand_off).
+    slow_groups="hand-off",
     # kombu's queue, its record of messages delivered and not acknowledged, and
     # the lists that bgref_celery's transport takes messages into
     # (packages/celery/src/bgref_celery/_transport.py), here one of a consumer

@@ -49,6 +49,9 @@ DRAMATIQ = Impl(
     messages_per_job=32,
     # The actor refuses a group of more than MAX_GROUP (bgref_dramatiq._actor).
     refuses_larger_jobs=True,
+    # An actor slow to write its group queues the rest in pieces for the other
+    # worker processes (packages/dramatiq/src/bgref_dramatiq/_actor.py, _hand_off).
+    slow_groups="hand-off",
     broker_queue="dramatiq:default",
     broker_backlog=(
         ("LLEN", "dramatiq:default"),

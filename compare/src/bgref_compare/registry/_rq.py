@@ -44,6 +44,9 @@ RQ = Impl(
     # bgref_message.MAX_GROUP: the messages of concurrent requests in one job,
     # written again together if their worker dies mid-job.
     messages_per_job=32,
+    # A job slow to write its group queues the rest in pieces for the other
+    # workers of the pool (packages/rq/src/bgref_rq/_group.py, hand_off).
+    slow_groups="hand-off",
     # The job timeout, the margin after it before a silent worker's job counts as
     # abandoned, the intermediate list's floor, the maintenance interval: all
     # four, which RQ fixes at 180 s, 60 s, a minute and 10 minutes.

@@ -23,6 +23,7 @@ __all__ = [
     "Impl",
     "Model",
     "Process",
+    "SlowGroups",
     "Variant",
 ]
 
@@ -32,6 +33,14 @@ __all__ = [
 # "event-loop": a task on the web process's event loop; "thread-pool": pool
 # threads inside the web process; "worker-queue": worker processes behind a broker.
 Model = Literal["event-loop", "thread-pool", "worker-queue"]
+
+# How a worker keeps one job of many messages (``Impl.messages_per_job``) whose
+# writes are slow from holding one worker while the others idle: "hand-off",
+# after 0.2 s on one job the messages not yet written go back to the queue in
+# pieces, one for each worker, and the job ends; "concurrent", the job's writes
+# all await at once in its worker's event loop, so the job takes about as long
+# as one write. Either way each message is written once.
+SlowGroups = Literal["hand-off", "concurrent"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,9 @@ class Impl:
     # The most messages one background job carries (the Celery web groups
     # messages into one task): what one job run twice can duplicate.
     messages_per_job: int = 1
+    # How a job of several messages whose writes are slow is shared out (see
+    # ``SlowGroups``); None where a job carries one message.
+    slow_groups: SlowGroups | None = None
     # The most jobs one background worker runs at once: 1 for a thread or a pool
     # process; an async worker process overlaps many that await their work
     # (taskiq's --max-async-tasks). With messages_per_job, what a crash of one

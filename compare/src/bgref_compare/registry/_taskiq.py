@@ -57,6 +57,10 @@ TASKIQ = Impl(
     # (bgref_message.MAX_GROUP): a task redelivered after its worker
     # wrote it and died unacknowledged writes them all again.
     messages_per_job=32,
+    # A task's writes await at once when the write awaits (a delay, an fsync):
+    # its group takes as long as one write, in the one worker process that took
+    # it, and nothing is handed off (packages/taskiq/src/bgref_taskiq/_tasks.py).
+    slow_groups="concurrent",
     # XAUTOCLAIM's min-idle-time: a message left unacknowledged this long (its
     # worker died, or its write kept failing) is taken over by another worker.
     visibility_timeout_env="BGREF_IDLE_TIMEOUT",
