@@ -27,7 +27,7 @@ MECHANISM = "A throwaway entry: its sentence must reach the report from the regi
 @pytest.fixture
 def new_impl(monkeypatch: pytest.MonkeyPatch) -> registry.Impl:
     """The registry with one more entry: the cheapest one (one process, no broker), renamed."""
-    base = next(i for i in registry.IMPLS if len(i.processes) == 1 and not i.needs_redis)
+    base = registry.simplest()
     impl = dataclasses.replace(
         base, id=NEW_ID, mechanism=MECHANISM, ratio_target=0.01, variants=()
     )

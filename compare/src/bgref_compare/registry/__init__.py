@@ -56,6 +56,7 @@ __all__ = [
     "get",
     "order",
     "representatives",
+    "simplest",
 ]
 
 # The entries, one module each, in the order of tables and charts.
@@ -83,6 +84,15 @@ def get(impl_id: str) -> Impl:
         if impl.id == impl_id:
             return impl
     raise KeyError(f"unknown implementation {impl_id!r}; known: {', '.join(IMPL_IDS)}")
+
+
+def simplest() -> Impl:
+    """The cheapest implementation to start: one process, no broker.
+
+    What ``compare/tests/test_new_implementation.py`` copies under a new id and
+    runs the whole smoke comparison over; the smoke session leaves it out.
+    """
+    return next(i for i in IMPLS if len(i.processes) == 1 and not i.needs_redis)
 
 
 def representatives(impls: Sequence[Impl], count: int) -> list[Impl]:
