@@ -143,9 +143,12 @@ def bench_writer(session: nox.Session) -> None:
 @nox.session
 @nox.parametrize("impl", IMPLS, ids=IMPLS)
 def contract(session: nox.Session, impl: str) -> None:
-    """Run the black-box contract suite against one implementation over real HTTP."""
+    """Run the black-box contract suite and the package's own tests against one implementation."""
     _sync(session, *_contract_packages(impl))
-    session.run("pytest", "tests", f"--impl={impl}", *session.posargs)
+    # A package's own tests: what only that approach can get wrong, over the same real parts.
+    own = Path(registry.get(impl).path) / "tests"
+    paths = ("tests", str(own)) if own.is_dir() else ("tests",)
+    session.run("pytest", *paths, f"--impl={impl}", *session.posargs)
 
 
 def _packages(impl: str) -> tuple[str, ...]:

@@ -23,6 +23,7 @@ from dramatiq.middleware import CurrentMessage, Middleware, default_middleware
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ._claims import Claims
 from ._consumer import DeadLetteringConsumer
 from ._encoder import StrictJSONEncoder
 from ._settings import Settings
@@ -53,13 +54,20 @@ MAINTENANCE_INTERVAL = 1.0
 
 
 class _Broker(RedisBroker):
-    """Dramatiq's Redis broker: our consumer, and queue maintenance at least every second."""
+    """Dramatiq's Redis broker: our consumer, what it holds, and maintenance every second."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         # Per thread: each consumer thread fetches from one queue, and the
         # maintenance of a command covers that command's queue only.
         self._maintained = threading.local()
+        self._claims: dict[str, Claims] = {}
+        self._claims_lock = threading.Lock()
+
+    def claims(self, queue_name: str) -> Claims:
+        """What this process's threads hold of ``queue_name``, across its consumers."""
+        with self._claims_lock:
+            return self._claims.setdefault(queue_name, Claims())
 
     @property
     def consumer_class(self) -> type[DeadLetteringConsumer]:

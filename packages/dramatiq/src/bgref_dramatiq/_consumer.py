@@ -1,4 +1,5 @@
-"""A Redis consumer that fetches once an ack frees its prefetch, and dead-letters bad bodies.
+"""A Redis consumer that fetches once an ack frees its prefetch, takes back what a lost fetch
+claimed, and dead-letters bad bodies.
 
 Full prefetch: Dramatiq's Redis consumer fetches only while fewer messages than
 its prefetch are outstanding; when none is cached and the prefetch is taken
@@ -11,6 +12,32 @@ consumer thread asleep in ``_RedisConsumer.__next__``, the worker thread in
 waits for the outstanding message's ack or nack (an event that ``ack`` and
 ``nack`` set, in the worker thread) and fetches at once; an empty queue still
 backs off as Dramatiq's does.
+
+A fetch whose answer was lost:
+
+Dramatiq's fetch is one script: it moves ids from the queue to this worker's
+set of unacknowledged ids and returns their bodies. If Redis dies after running
+it and before its answer arrives (with an append-only file fsynced on every
+write, the window is that fsync), or a timed-out fetch runs once a frozen Redis
+thaws, the ids sit in the set of a worker that never received them; redis-py
+then replays the fetch on a new connection (three retries by default), so the
+worker need not even see an error. Dramatiq puts a set back in the queue only
+once its worker falls silent for the heartbeat timeout, and a live worker never
+does: the messages wait for the worker's restart. Seen in CI as one message
+acknowledged and never written after Redis was killed mid-burst
+(``test_a_killed_broker_gets_503s_then_recovers_and_loses_nothing``,
+2026-12-02); by hand, ids placed in the sets of four live workers were still
+unwritten 25 s later (``packages/dramatiq/tests/test_lost_fetch.py``). So
+between fetches, at most once a second, the consumer compares its worker's set
+for its queue with the ids held (``Claims``) and puts the others back with
+Dramatiq's own ``requeue``, which skips an id that an ack removed meanwhile.
+Held are the messages handed to the worker's threads, across consumers (Dramatiq
+replaces a consumer after a connection error while its threads still work), and
+the delayed ones this consumer handed to its thread's delay queue: Dramatiq
+empties that queue on a connection error without putting them back (Dramatiq
+#527), so a new consumer takes them back too. redis-py's ``TimeoutError`` is
+not a ``ConnectionError``: Dramatiq treats it as an unexpected error (Dramatiq
+#894), so this consumer reports it as a lost connection, like the other.
 
 Undecodable messages:
 
@@ -32,6 +59,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -41,9 +70,15 @@ from dramatiq.errors import ConnectionClosed, DecodeError
 
 from bgref_message import describe
 
+from ._claims import Claims
+
 __all__ = ["DeadLetteringConsumer"]
 
 logger = logging.getLogger(__name__)
+
+# How often, at most, a consumer looks for messages claimed for its worker that
+# nothing here holds: a set member read, with Dramatiq's maintenance as often.
+TAKE_BACK_INTERVAL = 1.0
 
 
 class DeadLetteringConsumer(_RedisConsumer):
@@ -59,18 +94,41 @@ class DeadLetteringConsumer(_RedisConsumer):
         super().__init__(broker, queue_name, prefetch, timeout)  # type: ignore[no-untyped-call]
         # Set by ack and nack (worker threads): a slot of the prefetch is free.
         self._settled = threading.Event()
+        self._claims: Claims = broker.claims(queue_name)
+        # Delayed messages live in the consumer thread's memory only while this
+        # consumer does: held by it alone.
+        self._delayed = Claims()
+        self._taken_back_at = float("-inf")
 
     def ack(self, message: MessageProxy) -> None:
         try:
             super().ack(message)  # type: ignore[no-untyped-call]
+        except redis.TimeoutError as error:
+            raise ConnectionClosed(error) from None  # type: ignore[no-untyped-call]
+        else:
+            self._release(_redis_id(message))
         finally:
             self._settled.set()
 
     def nack(self, message: MessageProxy) -> None:
         try:
             super().nack(message)  # type: ignore[no-untyped-call]
+        except redis.TimeoutError as error:
+            raise ConnectionClosed(error) from None  # type: ignore[no-untyped-call]
+        else:
+            self._release(_redis_id(message))
         finally:
             self._settled.set()
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        # Often a generator (Dramatiq's delay queue, drained): read once.
+        held = list(messages)
+        super().requeue(held)  # type: ignore[no-untyped-call]
+        self._release(*(_redis_id(message) for message in held))
+
+    def _release(self, *redis_ids: str) -> None:
+        self._claims.release(*redis_ids)
+        self._delayed.release(*redis_ids)
 
     def _full(self) -> bool:
         # Dramatiq's own test for fetching, in ``_RedisConsumer.__next__``.
@@ -78,6 +136,11 @@ class DeadLetteringConsumer(_RedisConsumer):
         return not self.message_cache and outstanding >= self.prefetch
 
     def __next__(self) -> MessageProxy | None:
+        now = time.monotonic()
+        # Between fetches only: a fetched message waiting in the cache is held by no one yet.
+        if not self.message_cache and now - self._taken_back_at >= TAKE_BACK_INTERVAL:
+            self._take_back()
+            self._taken_back_at = now
         # Cleared before the test: an ack between the test and the wait sets it again.
         self._settled.clear()
         if self._full():
@@ -90,6 +153,8 @@ class DeadLetteringConsumer(_RedisConsumer):
             try:
                 # Dramatiq's Redis consumer is untyped.
                 message: MessageProxy | None = super().__next__()  # type: ignore[no-untyped-call]
+            except redis.TimeoutError as error:
+                raise ConnectionClosed(error) from None  # type: ignore[no-untyped-call]
             except DecodeError as error:
                 # The body is out of the prefetched list already; the rest wait there.
                 try:
@@ -97,13 +162,39 @@ class DeadLetteringConsumer(_RedisConsumer):
                 except redis.ConnectionError as lost:
                     raise ConnectionClosed(lost) from None  # type: ignore[no-untyped-call]
             else:
+                if message is not None:
+                    # Dramatiq's worker keeps a message with an eta in its delay queue.
+                    delayed = message.options.get("eta") is not None
+                    (self._delayed if delayed else self._claims).hold(_redis_id(message))
                 return message
+
+    def _take_back(self) -> None:
+        """Put back the ids in this worker's set for the queue that nothing here holds."""
+        try:
+            claimed = self.broker.client.smembers(self._unacked_key())
+            unheld = sorted(
+                self._delayed.unheld(self._claims.unheld({id_.decode() for id_ in claimed}))
+            )
+            if unheld:
+                self.broker.do_requeue(self.queue_name, *unheld)
+        except (redis.ConnectionError, redis.TimeoutError) as lost:
+            raise ConnectionClosed(lost) from None  # type: ignore[no-untyped-call]
+        if unheld:
+            logger.warning(
+                "Put back %d message(s) claimed for this worker by a fetch it never received: %s",
+                len(unheld),
+                ", ".join(unheld),
+            )
+
+    def _unacked_key(self) -> str:
+        # The key of Dramatiq's dispatch script (dramatiq/brokers/redis/dispatch.lua).
+        broker = self.broker
+        return f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
 
     def _dead_letter(self, error: DecodeError) -> None:
         broker = self.broker
         client = broker.client
-        # The keys of Dramatiq's dispatch script (dramatiq/brokers/redis/dispatch.lua).
-        unacked = f"{broker.namespace}:__acks__.{broker.broker_id}.{self.queue_name}"
+        unacked = self._unacked_key()
         bodies = f"{broker.namespace}:{self.queue_name}.msgs"
         ids = sorted(client.smembers(unacked))
         found = [
@@ -120,3 +211,9 @@ class DeadLetteringConsumer(_RedisConsumer):
             logger.warning(
                 "Refused a message no longer in Redis: not a Dramatiq message (%s)", reason
             )
+
+
+def _redis_id(message: MessageProxy) -> str:
+    # Set by Dramatiq's ``RedisBroker.enqueue`` on every message it queues.
+    redis_id: str = message.options["redis_message_id"]
+    return redis_id
