@@ -82,7 +82,8 @@ TAKE_BACK_INTERVAL = 1.0
 
 
 class DeadLetteringConsumer(_RedisConsumer):
-    """Dramatiq's Redis consumer; an undecodable message is dead-lettered and logged once."""
+    """Dramatiq's Redis consumer: fetches once its prefetch frees, takes back what it was
+    never handed, dead-letters an undecodable message (logged once)."""
 
     broker: Any
     queue_name: str
