@@ -136,7 +136,7 @@ def message(session: nox.Session) -> None:
     )
     # The modules these tests are for; the rest of the package is the web's,
     # which the contract suite exercises through every implementation.
-    worker_side = "*/bgref_message/_group.py,*/bgref_message/_job.py"
+    worker_side = "*/bgref_message/queue/_group.py,*/bgref_message/queue/_job.py"
     session.run("coverage", "report", f"--include={worker_side}", "--fail-under=100")
 
 

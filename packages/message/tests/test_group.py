@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bgref_message import SLICE, GroupWriteFailed, split, write_group
+from bgref_message.queue import SLICE, GroupWriteFailed, split, write_group
 
 MESSAGES = [f"message {n}" for n in range(6)]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bgref_message import MAX_LENGTH, InvalidJob, check_group, check_one, job_argument
+from bgref_message import MAX_LENGTH
+from bgref_message.queue import InvalidJob, check_group, check_one, job_argument
 
 SECRET = "a user's words"
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import redis.exceptions
 
-from bgref_message import MAX_GROUP, PublishGate
+from bgref_message.queue import MAX_GROUP, PublishGate
 
 from ._celery import BATCH_TASK_NAME
 

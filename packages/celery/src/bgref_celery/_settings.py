@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bgref_message import BrokerSettings, milliseconds, positive_float
+from bgref_message import milliseconds, positive_float
+from bgref_message.queue import BrokerSettings
 
 __all__ = ["Settings"]
 

@@ -25,7 +25,7 @@ from celery.signals import (
 from celery.utils.log import get_task_logger
 
 from bgref_linelog import LogWriter
-from bgref_message import (
+from bgref_message.queue import (
     MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,

@@ -21,7 +21,7 @@ from dramatiq.common import compute_backoff
 from dramatiq.middleware import CurrentMessage
 
 from bgref_linelog import LogWriter
-from bgref_message import (
+from bgref_message.queue import (
     MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,

@@ -68,7 +68,7 @@ from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import _RedisConsumer
 from dramatiq.errors import ConnectionClosed, DecodeError
 
-from bgref_message import describe
+from bgref_message.queue import describe
 
 from ._claims import Claims
 

@@ -29,7 +29,7 @@ from typing import Any
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
-from bgref_message import MAX_GROUP
+from bgref_message.queue import MAX_GROUP
 
 from ._broker import NAMESPACE
 

@@ -6,8 +6,8 @@ import functools
 
 from fastapi import FastAPI
 
-from bgref_message import MAX_GROUP, PublishGate
-from bgref_message.fastapi import queue_app
+from bgref_message.queue import MAX_GROUP, PublishGate
+from bgref_message.queue.fastapi import queue_app
 
 from ._actor import declare_actors
 from ._broker import make_broker

@@ -16,7 +16,7 @@ from rq.job import Job
 from rq.queue import EnqueueData
 from rq.serializers import JSONSerializer
 
-from bgref_message import split
+from bgref_message.queue import split
 
 from ._retry import RETRY
 

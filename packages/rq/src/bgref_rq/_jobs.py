@@ -23,7 +23,7 @@ from rq.executions import Execution, ExecutionRegistry
 from rq.job import Job
 
 from bgref_linelog import LogWriter
-from bgref_message import (
+from bgref_message.queue import (
     MAX_GROUP,
     GroupWriteFailed,
     InvalidJob,

@@ -11,7 +11,7 @@ Redis holds it, or none is.
 
 from __future__ import annotations
 
-from bgref_message import MAX_GROUP, PublishGate
+from bgref_message.queue import MAX_GROUP, PublishGate
 
 from ._group import prepare_group
 from ._queue import make_queue

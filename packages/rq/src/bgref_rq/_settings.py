@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bgref_message import BrokerSettings, positive_float
+from bgref_message import positive_float
+from bgref_message.queue import BrokerSettings
 
 __all__ = ["Settings"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bgref_message.fastapi import queue_app
+from bgref_message.queue.fastapi import queue_app
 
 from ._lab import lab_router
 from ._publisher import make_gate

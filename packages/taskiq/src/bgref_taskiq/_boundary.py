@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from bgref_message import MAX_GROUP, InvalidJob, check_group, check_one, job_argument
+from bgref_message.queue import MAX_GROUP, InvalidJob, check_group, check_one, job_argument
 
 __all__ = ["BATCH_TASK_NAME", "TASK_NAME", "BadPayload", "Job", "read_job"]
 

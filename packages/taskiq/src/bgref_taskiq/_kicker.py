@@ -15,7 +15,7 @@ import contextlib
 import logging
 from typing import Any
 
-from bgref_message import MAX_GROUP, BrokerUnavailable
+from bgref_message.queue import MAX_GROUP, BrokerUnavailable
 
 from ._broker import StreamBroker
 

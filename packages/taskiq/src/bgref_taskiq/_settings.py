@@ -6,7 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bgref_message import BrokerSettings, positive_float, positive_int
+from bgref_message import positive_float, positive_int
+from bgref_message.queue import BrokerSettings
 
 __all__ = ["Settings"]
 

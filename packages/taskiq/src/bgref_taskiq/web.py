@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bgref_message.fastapi import queue_app
+from bgref_message.queue.fastapi import queue_app
 
 from ._broker import StreamBroker
 from ._kicker import Kicker

@@ -10,8 +10,7 @@ once with the job's id and never retried: it would fail the same way.
 
 from __future__ import annotations
 
-from ._query import InvalidMessage
-from ._value import check_message
+from bgref_message import InvalidMessage, check_message
 
 __all__ = ["InvalidJob", "check_group", "check_one", "job_argument"]
 

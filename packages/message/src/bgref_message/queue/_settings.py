@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._env import positive_int
+from bgref_message import positive_int
 
 __all__ = ["BrokerSettings"]
 
