@@ -122,7 +122,7 @@ def writer(session: nox.Session) -> None:
 
 @nox.session
 def message(session: nox.Session) -> None:
-    """Run the tests of bgref_message's worker side (a job's check, a group's writer)."""
+    """Run the tests of bgref_message.queue's worker side (a job's check, a group's writer)."""
     _sync(session, "--package", "bgref-message", "--group", "test")
     session.run("coverage", "erase")
     session.run(

@@ -44,7 +44,7 @@ DRAMATIQ = Impl(
     visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
     # The queue (message ids), the message bodies, which Dramatiq deletes on
     # acknowledgement only, and the bodies of the delay queue (retries).
-    # bgref_message.MAX_GROUP: the messages of one Dramatiq message,
+    # bgref_message.queue.MAX_GROUP: the messages of one Dramatiq message,
     # redelivered together when their worker process dies mid-group.
     messages_per_job=32,
     # The actor refuses a group of more than MAX_GROUP (bgref_dramatiq._actor).

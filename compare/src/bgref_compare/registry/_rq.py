@@ -41,7 +41,7 @@ RQ = Impl(
     # A failed write is retried with backoff, about 14 minutes, through RQ's
     # scheduler (Retry with intervals); then the job fails for good.
     retries_writes=True,
-    # bgref_message.MAX_GROUP: the messages of concurrent requests in one job,
+    # bgref_message.queue.MAX_GROUP: the messages of concurrent requests in one job,
     # written again together if their worker dies mid-job.
     messages_per_job=32,
     # A job slow to write its group queues the rest in pieces for the other

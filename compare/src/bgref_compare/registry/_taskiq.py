@@ -54,7 +54,7 @@ TASKIQ = Impl(
     mid_task_wchan="epoll_wait",
     retries_writes=True,
     # The web kicks the messages of concurrent requests as one task
-    # (bgref_message.MAX_GROUP): a task redelivered after its worker
+    # (bgref_message.queue.MAX_GROUP): a task redelivered after its worker
     # wrote it and died unacknowledged writes them all again.
     messages_per_job=32,
     # A task's writes await at once when the write awaits (a delay, an fsync):

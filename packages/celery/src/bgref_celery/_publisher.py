@@ -5,7 +5,7 @@ not answer holds its thread until the socket timeout, and on the event loop it
 would stop every request of the web process (issue 18 of this repository;
 kombu has no asyncio producer, kombu issue 1299, and Celery's ``apply_async``
 blocks the same way, celery issue 3884). So every publish runs behind
-``bgref_message.PublishGate``: in one thread of its own that the loop awaits,
+``bgref_message.queue.PublishGate``: in one thread of its own that the loop awaits,
 with a bound, a breaker and no replay after a timeout.
 
 What is Celery's here: the messages that the gate hands over together go out

@@ -4,7 +4,7 @@ Anyone who can write to the broker's Redis can queue a task, so a task trusts
 nothing the web did: it checks its arguments against the web's rules
 (``bgref_message.check_message``) before it writes anything, and rejects a task
 that fails them without retrying it (``Reject``: Celery logs it once with the
-task id and drops the message). A group is written by ``bgref_message.write_group``:
+task id and drops the message). A group is written by ``bgref_message.queue.write_group``:
 after its slice, the rest goes to the other pool processes as tasks of their own.
 """
 

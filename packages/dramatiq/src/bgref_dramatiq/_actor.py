@@ -6,7 +6,7 @@ groups, ``_publisher.py``); ``write_message`` carries one (the lab's variant,
 queue either, so each trusts nothing the web did: a payload the web would never
 send is refused whole, logged once with the message id, and dead-lettered
 unretried (the actor's ``throws``). A group is written by
-``bgref_message.write_group``: after its slice, the rest goes back to the queue
+``bgref_message.queue.write_group``: after its slice, the rest goes back to the queue
 in pieces for the other worker processes; after a failed write, the rest alone
 as a delayed message.
 """

@@ -5,7 +5,7 @@ the function to run by its import path: RQ imports whatever it names, so JSON
 alone would still let such a client run ``os.system`` with a string argument.
 ``MessageJob`` runs these two functions only (a group, which the web queues,
 and a single message, which the lab's route queues as RQ's docs do), and only
-with a payload that the web would have queued (``bgref_message.check_group``:
+with a payload that the web would have queued (``bgref_message.queue.check_group``:
 at most ``MAX_GROUP`` messages, each as the web checks it); anything else is
 logged once with its job id and dropped, the whole job for one bad message: the
 job ends as a success, so that RQ neither retries it nor keeps it.
@@ -81,7 +81,7 @@ def write_messages(messages: list[str]) -> None:
     On a failed write the job is retried with the messages not yet written, so
     none is lost and none is written twice: RQ's retry saves the job, arguments
     included, in the transaction that queues it again (``Job.retry``). After
-    ``bgref_message.SLICE`` seconds on one group, the rest goes back to the
+    ``bgref_message.queue.SLICE`` seconds on one group, the rest goes back to the
     queue split over the workers (``hand_off``).
     """
     job = get_current_job()

@@ -1,7 +1,7 @@
 """Publishing from the web: the messages of concurrent requests, one RQ job, one round trip.
 
 RQ's client is redis-py's blocking one, so every publish goes through
-``bgref_message.PublishGate``: one thread that the event loop awaits, a bound,
+``bgref_message.queue.PublishGate``: one thread that the event loop awaits, a bound,
 and a breaker (see its docs). The gate hands over the messages that arrived
 together; they go to Redis as jobs of up to ``MAX_GROUP`` messages
 (``_group``), all queued in one transaction with ``Queue.enqueue_many`` (RQ

@@ -49,7 +49,7 @@ def read_job(fields: object) -> Job:
     sees it: JSON only (taskiq's JSON formatter; nothing is ever unpickled), one
     of our tasks' names, exactly one positional argument (a message, or a list
     of 1 to ``MAX_GROUP`` of them), no keyword arguments, and only messages the
-    web would have accepted (``bgref_message.check_group``): one bad message
+    web would have accepted (``bgref_message.queue.check_group``): one bad message
     refuses the whole group, since the web never sends one. Labels are not read
     from the wire at all (a label such as ``ack_type`` or ``timeout`` would
     change how taskiq treats the message).
