@@ -13,6 +13,9 @@ from bgref_compare.registry import IMPLS, Impl, Process
 from bgref_compare.report._report import render_report
 from bgref_compare.scenarios._capacity import (
     GAP,
+    Theory,
+    declared_theory,
+    describe_gap,
     falls_behind,
     keeps_up,
     spread_policy,
@@ -40,6 +43,39 @@ def test_theory_is_workers_times_processes_over_work_time() -> None:
     assert theory(_impl(web_processes=2, default_workers=2), 50.0).rps == 40.0  # type: ignore[union-attr]
     # Work that awaits declares no workers: no theory to compare with.
     assert theory(_impl(), 50.0) is None
+
+
+def test_a_worker_that_awaits_its_work_counts_the_messages_it_awaits_at_once() -> None:
+    # Taskiq's worker: 100 tasks at once, each awaiting its group's writes together.
+    awaiting = _impl(
+        default_workers=2, jobs_per_worker=100, messages_per_job=32, slow_groups="concurrent"
+    )
+    expected = theory(awaiting, 50.0)
+    assert expected is not None
+    assert expected.rps == 128_000.0
+    assert expected.formula == "2 workers × 3,200 messages awaited at once ÷ 50 ms"
+    # A group written one message after the other is one message at a time.
+    handing_off = _impl(
+        default_workers=2, jobs_per_worker=1, messages_per_job=32, slow_groups="hand-off"
+    )
+    assert theory(handing_off, 50.0).rps == 40.0  # type: ignore[union-attr]
+    # Why a measurement sits far below such a theory: the CPU, not the workers.
+    words = describe_gap(-0.93, None, at_once=3_200)
+    assert words.startswith("93% below theory: each worker process awaits up to 3,200")
+    assert "the servers' one CPU" in words
+
+
+def test_a_registered_implementations_theory_is_the_registrys_today() -> None:
+    # A theory recorded under an older formula renders with the registry's.
+    taskiq = next(impl for impl in IMPLS if impl.id == "taskiq")
+    run = {"impl": "taskiq", "variant": "default", "workers": 1, "theory_rps": 20.0}
+    expected = declared_theory(run, 50.0)
+    assert expected == theory(taskiq, 50.0, 1)
+    assert expected is not None
+    assert expected.rps > 20.0
+    # An implementation no longer registered keeps what its run recorded.
+    gone = {"impl": "gone", "variant": "default", "theory_rps": 20.0, "theory_formula": "f"}
+    assert declared_theory(gone, 50.0) == Theory(20.0, "f")
 
 
 def test_the_declared_inputs_are_the_packages_defaults() -> None:

@@ -242,6 +242,17 @@ class Impl:
     versions: tuple[str, ...] = ()
 
     @property
+    def messages_at_once(self) -> int:
+        """The most messages one worker works on at once: 1 unless its work is awaited.
+
+        An async worker runs ``jobs_per_worker`` jobs at once, and where a job's
+        messages await their writes together (``slow_groups="concurrent"``), each
+        of its messages: one such process is not busy for a message's work time.
+        """
+        together = self.messages_per_job if self.slow_groups == "concurrent" else 1
+        return self.jobs_per_worker * together
+
+    @property
     def held_per_worker(self) -> int:
         """The most messages one worker holds written, not acknowledged: what it can duplicate."""
         return self.jobs_per_worker * self.messages_per_job

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bgref_compare import registry
 from bgref_compare._results import Results
-from bgref_compare.scenarios._capacity import GAP, describe_gap
+from bgref_compare.scenarios._capacity import GAP, awaited_at_once, describe_gap
 
 from ._figures import Figures, fmt, ms, pct
 from ._verdicts import (
@@ -51,6 +51,13 @@ def _scale_text(fig: Figures) -> str | None:
     if len(points) < 2:
         return None
     steps = ", ".join(f"{w} → {fmt(c)}/s" for w, c in points)
+    at_once = awaited_at_once(fig.impl)
+    if at_once > 1:
+        return (
+            f"{steps}: each worker process awaits up to {at_once:,} messages at once, so one "
+            "already completes what the servers' CPU allows, and more processes share that "
+            "CPU (section 4)"
+        )
     (w0, c0), (w1, c1) = points[0], points[-1]
     linear = c0 * w1 / w0 if c0 else None
     eff = f" ({pct(c1 / linear)} of linear from {w0})" if linear else ""
@@ -94,7 +101,12 @@ def _capacity_text(fig: Figures, delay: float) -> str:
         )
     checked = " (validated)" if fig.verdict == "confirmed" else ""
     gap = expected.gap(fig.capacity) if expected is not None else None
-    flag = f", {describe_gap(gap, fig.verdict)}" if gap is not None and abs(gap) > GAP else ""
+    at_once = awaited_at_once(fig.impl)
+    flag = (
+        f", {describe_gap(gap, fig.verdict, at_once)}"
+        if gap is not None and abs(gap) > GAP
+        else ""
+    )
     return (
         f"With the default pool and {fmt(delay)} ms of work it completed "
         f"{fmt(fig.capacity)} messages/s{checked}{theory}{flag}"
@@ -152,8 +164,13 @@ def approach_advice(results: Results) -> list[str]:
             f"({fmt(queue.send['rps'] if queue.send else None)} against "
             f"{fmt(queue.baseline['rps'] if queue.baseline else None)} requests/s), and "
             f"{fmt(queue.above['peak_rss_mb'] if queue.above else None)} MB for the web "
-            "process, the workers and Redis. Workers add capacity"
-            + (f": {scale}" if scale else " (scale-out not measured in this run)")
+            "process, the workers and Redis. "
+            + (
+                f"By worker processes: {scale}"
+                if scale and awaited_at_once(queue.impl) > 1
+                else "Workers add capacity"
+                + (f": {scale}" if scale else " (scale-out not measured in this run)")
+            )
             + "."
         )
     blocking = Figures.of(results, _lab_impl(results, "async-blocking"), "async-blocking")

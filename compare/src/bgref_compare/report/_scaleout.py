@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import cast
 
 from bgref_compare._results import Results, find_runs
-from bgref_compare.scenarios._capacity import GAP, declared_theory, describe_gap
+from bgref_compare.scenarios._capacity import GAP, awaited_at_once, declared_theory, describe_gap
 
 from ._figures import fmt, ms, pct
 from ._markdown import _image, _impl_order, _lost, _table
@@ -31,7 +31,9 @@ def _scale_out(results: Results, charts: list[str]) -> list[str]:
                 f"- `{run['impl']}` with {fmt(run.get('workers'))} workers: "
                 f"{fmt(run.get('completed_rps'))}/s against {expected.formula}"
                 f" = {fmt(expected.rps)}/s, "
-                f"{describe_gap(gap, None)}" + ("" if run.get("connections") else _UNSPREAD) + "."
+                f"{describe_gap(gap, None, awaited_at_once(run['impl']))}"
+                + ("" if run.get("connections") else _UNSPREAD)
+                + "."
             )
         rows.append(
             [
@@ -57,7 +59,8 @@ def _scale_out(results: Results, charts: list[str]) -> list[str]:
         "Celery worker processes, Flask pool threads per gunicorn worker. A closed loop keeps "
         "the workers saturated while capping the backlog of acknowledged, unwritten messages "
         "(so that it drains in seconds and every message is still checked); completed/s is "
-        "counted after a warm-up. Theory is the declared workers × processes ÷ work time; a "
+        "counted after a warm-up. Theory is the declared workers × processes (× the messages "
+        "one worker awaits at once, where it awaits its work) ÷ work time; a "
         f"row more than {pct(GAP)} from it is flagged ⚠ and explained below the table.",
         "",
         *_image("scaleout.png", charts),

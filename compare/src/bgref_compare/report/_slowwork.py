@@ -7,7 +7,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from bgref_compare._results import Results, find_runs
-from bgref_compare.scenarios._capacity import GAP, OVER, UNDER, declared_theory, describe_gap
+from bgref_compare.scenarios._capacity import (
+    GAP,
+    OVER,
+    UNDER,
+    awaited_at_once,
+    declared_theory,
+    describe_gap,
+)
 
 from ._figures import Figures, fmt, ms, pct
 from ._markdown import _capacity_cell, _image, _lost, _name, _table
@@ -119,7 +126,7 @@ def _capacities(results: Results) -> list[str]:
             gaps.append(
                 f"- {_name(run)}: {fmt(run.get('capacity_rps'), 1)}/s measured against "
                 f"{expected.formula} = {fmt(expected.rps)}/s, "
-                f"{describe_gap(gap, run.get('capacity_verdict'))}."
+                f"{describe_gap(gap, run.get('capacity_verdict'), awaited_at_once(run['impl']))}."
             )
     return [
         "### Every capacity, validated",

@@ -23,6 +23,7 @@ __all__ = [
     "OVER",
     "UNDER",
     "Theory",
+    "awaited_at_once",
     "declared_theory",
     "describe_gap",
     "falls_behind",
@@ -70,15 +71,19 @@ class Theory:
 
 
 def theory(impl: Impl, delay_ms: float, workers: int | None = None) -> Theory | None:
-    """``workers`` (default: the registry's) × web processes where each has them ÷ work time."""
+    """``workers`` (default: the registry's) × web processes where each has them × the
+    messages one worker awaits at once ÷ work time."""
     count = workers if workers is not None else impl.default_workers
     if count is None or impl.default_workers is None or delay_ms <= 0:
         return None
     processes = impl.web_processes if impl.workers_per_web_process else 1
-    rps = count * processes / (delay_ms / 1000)
+    at_once = impl.messages_at_once
+    rps = count * processes * at_once / (delay_ms / 1000)
     formula = f"{count} {impl.workers_noun}"
     if impl.workers_per_web_process:
         formula += f" × {processes} web processes"
+    if at_once > 1:
+        formula += f" × {at_once:,} messages awaited at once"
     formula += f" ÷ {delay_ms:g} ms"
     return Theory(round(rps, 1), formula)
 
@@ -110,20 +115,38 @@ def verdict(kept_up: bool | None, fell_behind: bool | None) -> str:
 
 
 def declared_theory(run: dict[str, Any], delay_ms: float) -> Theory | None:
-    """The theory a run recorded, or (results older than schema 2) the registry's today."""
+    """The registry's theory today for a registered implementation's own runs; else the
+    theory the run recorded (a variant, an implementation since removed), if any.
+
+    A theory is declared knowledge, not a measurement: a formula corrected in the
+    registry (Taskiq's, which once ignored the messages its workers await at
+    once) applies to every result rendered since.
+    """
+    if run.get("variant", "default") == "default":
+        try:
+            impl = get(str(run.get("impl")))
+        except KeyError:
+            pass
+        else:
+            return theory(impl, delay_ms, run.get("workers"))
     if run.get("theory_rps") is not None:
         return Theory(float(run["theory_rps"]), str(run.get("theory_formula", "")))
-    if run.get("variant", "default") != "default":
-        return None
+    return None
+
+
+def awaited_at_once(impl_id: object) -> int:
+    """The messages one worker of ``impl_id`` awaits at once (1 when unknown or not awaited)."""
     try:
-        impl = get(str(run.get("impl")))
+        return get(str(impl_id)).messages_at_once
     except KeyError:
-        return None
-    return theory(impl, delay_ms, run.get("workers"))
+        return 1
 
 
-def describe_gap(gap: float, verdict: str | None) -> str:
-    """Why a measurement sits more than GAP from theory, as far as the run can tell."""
+def describe_gap(gap: float, verdict: str | None, at_once: int = 1) -> str:
+    """Why a measurement sits more than GAP from theory, as far as the run can tell.
+
+    ``at_once``: the messages one worker awaits at once (``awaited_at_once``).
+    """
     side = "below" if gap < 0 else "above"
     text = f"{abs(gap) * 100:.0f}% {side} theory"
     if verdict not in (None, "confirmed"):
@@ -135,6 +158,11 @@ def describe_gap(gap: float, verdict: str | None) -> str:
         return (
             f"{text}: more than the declared workers allow, so the registry's declared "
             "inputs do not match the server that ran"
+        )
+    if at_once > 1:
+        return (
+            f"{text}: each worker process awaits up to {at_once:,} messages at once, so the "
+            "workers are not what limits it; the servers' one CPU, shared by every process, is"
         )
     if verdict == "confirmed":
         return (
