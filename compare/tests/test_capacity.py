@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 from test_report import _results, _run
 
-from bgref_compare._profile import PROFILES
 from bgref_compare._results import load_results
 from bgref_compare.loadgen._connection import BALANCED, ROUND_ROBIN
 from bgref_compare.registry import IMPLS, Impl, Process
@@ -26,7 +22,6 @@ from bgref_compare.scenarios._capacity import (
     theory,
     verdict,
 )
-from bgref_compare.scenarios._throughput import throughput
 
 _REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "reference-run" / "results.json"
 
@@ -219,28 +214,3 @@ def test_the_published_reference_run_still_renders() -> None:
     assert "(theory: 4 pool threads × 2 web processes ÷ 50 ms = 160/s)" in advice
     assert "below theory" in advice
     assert "Capacity is pool threads × gunicorn workers" not in text
-
-
-def test_the_throughput_loop_spreads_its_connections_over_every_web_process() -> None:
-    # Opened at once, a closed loop's connections may all be accepted by one of
-    # gunicorn's processes: the send-message and baseline slices would then
-    # compare different servers (measured: one process 47% busy against two at 100%).
-
-    class _Stop(Exception):
-        pass
-
-    specs: list[Any] = []
-
-    class _Bench:
-        @contextmanager
-        def stack(self, impl: Impl, **_: Any) -> Iterator[object]:
-            yield object()
-
-        def load(self, running: object, spec: Any, **_: Any) -> Any:
-            specs.append(spec)
-            raise _Stop
-
-    flask = next(impl for impl in IMPLS if impl.web_processes > 1)
-    with pytest.raises(_Stop):
-        throughput(_Bench(), PROFILES["smoke"], flask)  # type: ignore[arg-type]
-    assert {phase.connections for phase in specs[0].phases} == {BALANCED}

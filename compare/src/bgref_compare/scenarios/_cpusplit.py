@@ -24,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bgref_compare.loadgen._bench import Bench, CpuPlan, RunningStack, new_run_id
-from bgref_compare.loadgen._connection import ROUND_ROBIN
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._capacity import spread_policy
 from ._paths import BASELINE_PATH, SEND_PATH
 
 __all__ = [
@@ -115,21 +113,11 @@ def combine(slices: list[SliceCpu]) -> SliceCpu:
 
 
 def measure_cpu(
-    bench: Bench,
-    running: RunningStack,
-    path: str,
-    seconds: float,
-    connections: int = 32,
-    policy: str = ROUND_ROBIN,
+    bench: Bench, running: RunningStack, path: str, seconds: float, connections: int = 32
 ) -> SliceCpu:
-    """One closed loop on ``path`` for ``seconds`` (and its drain): each process's CPU.
-
-    ``policy``: how the connections reach the web processes (``spread_policy``).
-    """
+    """One closed loop on ``path`` for ``seconds`` (and its drain): each process's CPU."""
     writes = path != BASELINE_PATH
-    phase = Phase(
-        path, path, seconds, connections, writes=writes, drain=writes, connections=policy
-    )
+    phase = Phase(path, path, seconds, connections, writes=writes, drain=writes)
     spec = LoadSpec("", 0, new_run_id(), (phase,), drain_timeout_s=120.0)
     outcome = bench.load(running, spec, timeout=seconds * 3 + 180, watch_cpu=True)
     piece = SliceCpu.of_phase(outcome.phases[0])
@@ -145,9 +133,7 @@ def cpu_split(impl: Impl, *, seconds: float = 8.0, rounds: int = 2) -> list[Slic
         with bench.stack(impl, delay_ms=0.0) as running:
             for _ in range(rounds):
                 for path in (SEND_PATH, BASELINE_PATH):
-                    slices.append(
-                        measure_cpu(bench, running, path, seconds, policy=spread_policy(impl))
-                    )
+                    slices.append(measure_cpu(bench, running, path, seconds))
     return slices
 
 

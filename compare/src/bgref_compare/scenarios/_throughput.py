@@ -13,7 +13,6 @@ from bgref_compare.loadgen._bench import Bench, new_run_id
 from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
-from ._capacity import spread_policy
 from ._cpusplit import SliceCpu, combine, per_request
 from ._paths import BASELINE_PATH, DEFAULT_VARIANT, _variants
 from ._record import _base_run, _merge_slices, _with_memory
@@ -32,10 +31,6 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
     """
     paths = [*_variants(impl, profile), (_BASELINE, BASELINE_PATH)]
     warm = profile.warmup_seconds / len(paths)
-    # Every web process its share of the connections: opened at once, they may
-    # all be accepted by one gunicorn worker (measured 2026-12-02: Flask's
-    # send-message kept one of its two processes 47% busy and the CPU half idle).
-    policy = spread_policy(impl)
     # A warm-up that writes drains too: a worker's backlog would otherwise spill
     # into the first measured slices, whichever path they are.
     phases = [
@@ -46,7 +41,6 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
             profile.concurrency,
             writes=name != _BASELINE,
             drain=name != _BASELINE,
-            connections=policy,
         )
         for name, path in paths
     ]
@@ -68,7 +62,6 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
                         profile.concurrency,
                         writes=writes,
                         drain=writes,
-                        connections=policy,
                     )
                 )
     spec = LoadSpec(
