@@ -17,6 +17,7 @@ import psutil
 
 from bgref_compare.registry import Impl
 from bgref_compare.stack._memory import MemorySampler
+from bgref_compare.stack._polling import wait_until
 from bgref_compare.stack._redis import RedisServer
 from bgref_compare.stack._stack import Stack
 
@@ -51,6 +52,10 @@ class CpuPlan:
         }
 
 
+# How long a multi-process web server may take to fork its other processes.
+_FORK_WAIT_S = 10.0
+
+
 @dataclass
 class RunningStack:
     """A started implementation: its stack (processes, log file) and its private Redis."""
@@ -76,7 +81,22 @@ class RunningStack:
         return [p.pid for p in procs]
 
     def named_pids(self) -> tuple[tuple[str, int], ...]:
-        """Each process by its registry name, its descendants as ``<name> child``, and Redis."""
+        """Each process by its registry name, its descendants as ``<name> child``, and Redis.
+
+        A web server of several processes answers once its first one does
+        (gunicorn forks the others meanwhile): wait, a few seconds at most, for
+        all of them, or their CPU goes unread. Measured 2026-12-02: a throughput
+        run read one of Flask's two gunicorn processes, "45% busy" on every path.
+        """
+        web = self.stack.processes.get(self.impl.web.name)
+        if web is not None and self.impl.web_processes > 1:
+
+            def forked() -> bool:
+                with contextlib.suppress(psutil.Error):
+                    return len(psutil.Process(web.pid).children()) >= self.impl.web_processes
+                return True
+
+            wait_until(forked, _FORK_WAIT_S, 0.05)
         named: list[tuple[str, int]] = []
         for name, managed in self.stack.processes.items():
             if not managed.running:
