@@ -82,6 +82,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     cpu_cmd.add_argument("--seconds", type=float, default=8.0, help="per slice (default: 8)")
     cpu_cmd.add_argument("--rounds", type=int, default=2, help="slices per path (default: 2)")
 
+    jobs_cmd = commands.add_parser(
+        "jobs", help="a queued message's CPU in parts: the web alone, then the workers alone"
+    )
+    jobs_cmd.add_argument("impl", choices=[i for i in IMPL_IDS if get(i).broker_backlog])
+    jobs_cmd.add_argument("--seconds", type=float, default=3.0, help="of queuing (default: 3)")
+    jobs_cmd.add_argument(
+        "--connections", type=int, nargs="+", default=[32, 64], help="default: 32 64"
+    )
+
     commands.add_parser("profiles", help="print the profiles as compare/README.md's table")
 
     installed_cmd = commands.add_parser(
@@ -101,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     chosen = (
         [args.impl]
-        if args.command in ("serve", "installed", "cpu")
+        if args.command in ("serve", "installed", "cpu", "jobs")
         else getattr(args, "impl", None) or IMPL_IDS
     )
     if any(get(impl).needs_redis for impl in chosen):
@@ -143,6 +152,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(
             "\n".join(split_lines(impl, cpu_split(impl, seconds=args.seconds, rounds=args.rounds)))
         )
+    elif args.command == "jobs":
+        from .scenarios._jobcost import job_cost, job_cost_lines
+
+        impl = get(args.impl)
+        costs = job_cost(impl, connections=tuple(args.connections), seconds=args.seconds)
+        print("\n".join(job_cost_lines(impl, costs)))
     elif args.command == "profiles":
         from .report._profiletable import profile_table
 

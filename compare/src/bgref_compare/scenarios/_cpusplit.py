@@ -113,11 +113,17 @@ def combine(slices: list[SliceCpu]) -> SliceCpu:
 
 
 def measure_cpu(
-    bench: Bench, running: RunningStack, path: str, seconds: float, connections: int = 32
+    bench: Bench,
+    running: RunningStack,
+    path: str,
+    seconds: float,
+    connections: int = 32,
+    *,
+    drain: bool = True,
 ) -> SliceCpu:
-    """One closed loop on ``path`` for ``seconds`` (and its drain): each process's CPU."""
+    """A closed loop on ``path`` for ``seconds``, and its drain by default: each process's CPU."""
     writes = path != BASELINE_PATH
-    phase = Phase(path, path, seconds, connections, writes=writes, drain=writes)
+    phase = Phase(path, path, seconds, connections, writes=writes, drain=writes and drain)
     spec = LoadSpec("", 0, new_run_id(), (phase,), drain_timeout_s=120.0)
     outcome = bench.load(running, spec, timeout=seconds * 3 + 180, watch_cpu=True)
     piece = SliceCpu.of_phase(outcome.phases[0])
