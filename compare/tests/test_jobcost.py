@@ -6,7 +6,9 @@ from dataclasses import replace
 
 import pytest
 
+from bgref_compare._results import Run
 from bgref_compare.registry import IMPLS, get
+from bgref_compare.report._cpu import parts_sentence
 from bgref_compare.scenarios._jobcost import JobCost, job_cost, job_cost_lines
 
 _COST = JobCost(
@@ -55,3 +57,30 @@ def test_a_queue_s_messages_are_queued_by_the_web_then_all_written_by_its_worker
     assert cost.web_s > 0
     assert cost.workers_s > 0
     assert 0.0 < cost.implied_ratio < 1.0
+
+
+def _run(ratio: float, implied: float) -> Run:
+    run: Run = {"ratio": ratio}  # type: ignore[typeddict-item]
+    run["job_cost"] = {
+        **_COST.to_json(),
+        "implied_ratio": implied,
+    }
+    return run
+
+
+def test_the_report_says_when_the_parts_alone_miss_the_target() -> None:
+    sentence = parts_sentence(_run(0.33, 0.43), target=0.5)
+    assert "the web 200 µs a message against 128 µs a baseline request (also" in sentence
+    assert "(2,000 µs a job of 20.0 messages)" in sentence
+    assert "a ratio of 0.43 if nothing were lost to sharing one CPU" in sentence
+    assert "under the target of 0.5" in sentence
+
+
+def test_the_report_says_what_sharing_the_cpu_costs() -> None:
+    sentence = parts_sentence(_run(0.41, 0.5), target=0.5)
+    assert "under the target" not in sentence
+    assert "The measured 0.41 is what remains" in sentence
+
+
+def test_a_run_without_the_parts_says_nothing_of_them() -> None:
+    assert parts_sentence({"ratio": 0.9}, target=0.9) == ""  # type: ignore[typeddict-item]

@@ -59,6 +59,9 @@ class Profile:
     # worker command in the registry), and for workers inside the web process.
     worker_processes: tuple[int, ...]
     worker_threads: tuple[int, ...]
+    # Throughput, then, for a worker queue, a message's CPU taken apart (``_jobcost``): this
+    # long queuing with the workers frozen, and as long on the baseline (0: not).
+    job_cost_seconds: float = 0.0
     # Limits, so that a hung implementation cannot hang the comparison.
     request_timeout_s: float = 30.0
     drain_timeout_s: float = 120.0
@@ -123,6 +126,7 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=3,
         slice_seconds=1.0,
         warmup_seconds=1.0,
+        job_cost_seconds=2.0,
         delay_ms=50.0,
         probe_seconds=2.0,
         slow_seconds=2.5,
@@ -165,6 +169,7 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=5,
         slice_seconds=1.0,
         warmup_seconds=2.0,
+        job_cost_seconds=3.0,
         delay_ms=50.0,
         probe_seconds=3.0,
         slow_seconds=15.0,
@@ -186,6 +191,7 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=2,
         slice_seconds=0.5,
         warmup_seconds=0.5,
+        job_cost_seconds=1.0,
         delay_ms=50.0,
         probe_seconds=0.7,
         slow_seconds=0.8,
@@ -226,6 +232,7 @@ PROFILES: dict[str, Profile] = {
         throughput_reps=1,
         slice_seconds=0.25,
         warmup_seconds=0.2,
+        job_cost_seconds=0.5,
         delay_ms=50.0,
         probe_seconds=0.6,
         slow_seconds=0.8,

@@ -86,6 +86,10 @@ class Run(_RunRequired, total=False):
     # throughput, send-message: each server process's CPU per request, per path
     # (scenarios/_cpusplit.py; absent in older results).
     cpu_us: dict[str, Any]
+    # throughput, a worker queue's send-message: the message's CPU taken apart,
+    # the web queuing with its workers frozen, then the workers writing alone
+    # (scenarios/_jobcost.py; absent in older results).
+    job_cost: dict[str, Any]
     completion_cdf: list[list[float]]
     delay_ms: float
     offered_rps: float

@@ -11,7 +11,7 @@ from bgref_compare._results import Run
 
 from ._figures import fmt, pct
 
-__all__ = ["behind_sentence", "cpu_sentence"]
+__all__ = ["behind_sentence", "cpu_sentence", "parts_sentence"]
 
 # The web answered this much faster than the stack completed: worth a sentence.
 _BEHIND = 1.1
@@ -67,3 +67,40 @@ def behind_sentence(run: Run) -> str:
         f"to {fmt(run.get('drain_s'), 2)} s after a slice to catch up: the stack sustains "
         f"{fmt(run['rps'])}/s."
     )
+
+
+def parts_sentence(run: Run, target: float | None = None) -> str:
+    """The message's CPU taken apart (``job_cost``): the ratio its parts imply, and what follows.
+
+    The parts are measured each alone, so their sum is what a message costs at
+    best: an implied ratio under the target puts it out of reach with jobs of
+    that size; one above the measured ratio is lost to sharing the CPU.
+    """
+    parts = run.get("job_cost") or {}
+    us: dict[str, float] = parts.get("us") or {}
+    if not us or not parts.get("jobs"):
+        return ""
+    implied, measured = parts.get("implied_ratio"), run.get("ratio")
+    sentence = (
+        f" Taken apart ({fmt(parts.get('messages'))} messages queued at "
+        f"{fmt(parts.get('connections'))} connections with the workers frozen, then written by "
+        f"them alone): the web {fmt(us.get('web'))} µs a message against "
+        f"{fmt(parts.get('baseline_us'))} µs a baseline request (also alone), the workers "
+        f"{fmt(us.get('workers'))} µs ({fmt(parts.get('workers_us_per_job'))} µs a job of "
+        f"{fmt(parts.get('per_job'), 1)} messages), Redis "
+        f"{fmt((us.get('redis, queuing') or 0.0) + (us.get('redis, writing') or 0.0))} µs: "
+        f"a ratio of {fmt(implied, 2)} if nothing were lost to sharing one CPU."
+    )
+    if implied is None:
+        return sentence
+    if target is not None and implied < target:
+        sentence += (
+            f" That is under the target of {target}: with jobs of this size the parts "
+            "alone put it out of reach."
+        )
+    elif measured is not None and implied > measured:
+        sentence += (
+            f" The measured {fmt(measured, 2)} is what remains with the web and the workers "
+            "taking turns on the CPU."
+        )
+    return sentence

@@ -71,6 +71,12 @@ _ROWS: list[tuple[str, Callable[[Profile], str]]] = [
             f"{p.throughput_seconds:g} s per path "
             f"in {p.slice_seconds:g}-s slices, after {p.warmup_seconds:g} s of warm-up, "
             "each process's CPU read over every slice"
+            + (
+                f"; a queue's message taken apart, {p.job_cost_seconds:g} s queuing with the "
+                "workers frozen"
+                if p.job_cost_seconds
+                else ""
+            )
         ),
     ),
     ("generator check", lambda p: f"{p.selfcheck_seconds:g} s"),

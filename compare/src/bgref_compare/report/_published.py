@@ -24,7 +24,7 @@ from bgref_compare._format import pinning
 from bgref_compare._results import Results
 from bgref_compare.scenarios._faultmatrix import matrix_lines, rows_of
 
-from ._cpu import behind_sentence, cpu_sentence
+from ._cpu import behind_sentence, cpu_sentence, parts_sentence
 from ._figures import Figures, fmt, ms, ratio_target
 from ._verdicts import overload
 
@@ -86,7 +86,10 @@ def _figures(results: Results, impl: str) -> list[str]:
         + ("–" if extra is None else f"{fmt(extra, 1)} µs")
         + " more server CPU per request than the baseline.",
         *(
-            [f"- Where it went:{behind_sentence(send)}{cpu_sentence(send)}"]
+            [
+                f"- Where it went:{behind_sentence(send)}{cpu_sentence(send)}"
+                + parts_sentence(send, ratio_target(impl))
+            ]
             if send and (send.get("cpu_us") or behind_sentence(send))
             else []
         ),

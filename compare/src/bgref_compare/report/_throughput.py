@@ -7,7 +7,7 @@ from __future__ import annotations
 from bgref_compare import registry
 from bgref_compare._results import Results, Run, find_runs
 
-from ._cpu import behind_sentence, cpu_sentence
+from ._cpu import behind_sentence, cpu_sentence, parts_sentence
 from ._figures import Figures, fmt, ms, ratio_target
 from ._markdown import _count, _image, _impl_order, _lost, _name, _table
 
@@ -105,6 +105,7 @@ def _throughput(results: Results, charts: list[str]) -> list[str]:
             f"CPU, send-message {more}. {_mechanism(impl)}"
             + behind_sentence(fig.send)
             + cpu_sentence(fig.send)
+            + parts_sentence(fig.send, target)
         )
     if writer:
         lines += [

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bgref_compare.loadgen._bench import Bench, CpuPlan, RunningStack
 from bgref_compare.loadgen._usage import ServerUsage
@@ -47,7 +48,7 @@ from bgref_compare.stack._rawredis import redis_call
 from ._cpusplit import SliceCpu, measure_cpu
 from ._paths import BASELINE_PATH, SEND_PATH
 
-__all__ = ["JobCost", "job_cost", "job_cost_lines"]
+__all__ = ["JobCost", "job_cost", "job_cost_lines", "measure_job_cost", "web_us"]
 
 # How long the workers may take to write what the web queued.
 _DRAIN_TIMEOUT_S = 180.0
@@ -67,7 +68,7 @@ class JobCost:
     workers_s: float
     redis_drain_s: float
     drain_wall_s: float
-    # A baseline request's server CPU, µs.
+    # The web's CPU per baseline request, µs, the workers frozen as well.
     baseline_us: float
 
     @property
@@ -89,6 +90,26 @@ class JobCost:
         """The throughput ratio these costs imply: a baseline request's CPU over a message's."""
         return self.baseline_us / self.message_us if self.message_us else 0.0
 
+    def to_json(self) -> dict[str, Any]:
+        """As plain data for a throughput run's result (``job_cost``)."""
+        return {
+            "connections": self.connections,
+            "messages": self.messages,
+            "jobs": self.jobs,
+            "per_job": round(self.per_job, 1),
+            "us": {
+                "web": round(self.us(self.web_s), 1),
+                "redis, queuing": round(self.us(self.redis_queue_s), 1),
+                "workers": round(self.us(self.workers_s), 1),
+                "redis, writing": round(self.us(self.redis_drain_s), 1),
+                "all": round(self.message_us, 1),
+            },
+            "workers_us_per_job": round(self.workers_s / self.jobs * 1e6) if self.jobs else 0,
+            "drain_s": round(self.drain_wall_s, 2),
+            "baseline_us": round(self.baseline_us, 1),
+            "implied_ratio": round(self.implied_ratio, 3),
+        }
+
 
 def job_cost(
     impl: Impl, *, connections: tuple[int, ...] = (32, 64), seconds: float = 3.0
@@ -101,35 +122,53 @@ def job_cost(
         bench = Bench(Path(work), CpuPlan.detect())
         for count in connections:
             with bench.stack(impl, delay_ms=0.0) as running:
-                costs.append(_measure(bench, running, count, seconds))
+                cost = measure_job_cost(bench, running, count, seconds)
+                if cost is None:
+                    raise ValueError(f"{impl.id}: its broker is not the stack's own Redis")
+                costs.append(cost)
     return costs
 
 
-def _measure(bench: Bench, running: RunningStack, connections: int, seconds: float) -> JobCost:
+def measure_job_cost(
+    bench: Bench, running: RunningStack, connections: int, seconds: float
+) -> JobCost | None:
+    """Take a message's CPU apart on ``running``, idle and drained; None without its own broker.
+
+    The baseline request is measured as the web's part is, with the workers
+    frozen: a worker that polls Redis while idle slows the web down (the
+    caches, the switches) as much as the CPU it takes, and the parts are each
+    measured alone. A shared Redis (``REDIS_URL``) is not measured: its CPU
+    and its commands are not the stack's alone.
+    """
     impl = running.impl
-    assert running.redis is not None, "a queue's stack runs its own Redis here"
+    if not impl.broker_backlog or running.redis is None:
+        return None
     url = running.redis.url
     named = running.named_pids()
     web = {impl.web.name, f"{impl.web.name} child"}
     workers = tuple((name, pid) for name, pid in named if name not in web and name != "redis")
+    # The first backlog command counts what waits in the queue: with every
+    # worker frozen, all that the web queues but the job each worker's blocking
+    # fetch, already waiting in Redis when it froze, was handed (one in hundreds).
+    waiting = impl.broker_backlog[0]
+    earlier = _lines(running.log_path)
     with _frozen([pid for _, pid in workers]):
+        baseline = measure_cpu(bench, running, BASELINE_PATH, seconds, connections)
+        jobs_before = int(str(redis_call(url, *waiting)))
         queued = measure_cpu(bench, running, SEND_PATH, seconds, connections, drain=False)
-        # The first backlog command counts what waits in the queue: with every
-        # worker frozen, all of it but the job each worker's blocking fetch,
-        # already waiting in Redis when it froze, was handed (one in hundreds).
-        jobs = int(str(redis_call(url, *impl.broker_backlog[0])))
+        jobs = int(str(redis_call(url, *waiting))) - jobs_before
         usage = ServerUsage((*workers, ("redis", running.redis.process.pid)), url)
         before = usage.read()
         started = time.monotonic()
-    written = wait_until(lambda: _lines(running.log_path) >= queued.requests, _DRAIN_TIMEOUT_S)
+    total = earlier + queued.requests
+    written = wait_until(lambda: _lines(running.log_path) >= total, _DRAIN_TIMEOUT_S)
     drain_wall = time.monotonic() - started
     drained = usage.since(before)
     if not written:
         raise RuntimeError(
-            f"{impl.id}: {_lines(running.log_path)} of {queued.requests} messages written "
-            f"{_DRAIN_TIMEOUT_S:g} s after the workers were thawed"
+            f"{impl.id}: {_lines(running.log_path) - earlier} of {queued.requests} messages "
+            f"written {_DRAIN_TIMEOUT_S:g} s after the workers were thawed"
         )
-    baseline = measure_cpu(bench, running, BASELINE_PATH, seconds, connections)
     return JobCost(
         connections=connections,
         messages=queued.requests,
@@ -139,10 +178,16 @@ def _measure(bench: Bench, running: RunningStack, connections: int, seconds: flo
         workers_s=sum(s for name, _, s in drained.cpu if name != "redis"),
         redis_drain_s=sum(s for name, _, s in drained.cpu if name == "redis"),
         drain_wall_s=drain_wall,
-        baseline_us=_seconds(baseline, lambda _: True) / baseline.requests * 1e6
-        if baseline.requests
-        else 0.0,
+        baseline_us=web_us(baseline, impl),
     )
+
+
+def web_us(piece: SliceCpu, impl: Impl) -> float:
+    """The web's processes' CPU per request of ``piece``, in µs."""
+    if not piece.requests:
+        return 0.0
+    web = {impl.web.name, f"{impl.web.name} child"}
+    return _seconds(piece, lambda name: name in web) / piece.requests * 1e6
 
 
 @contextlib.contextmanager

@@ -36,6 +36,9 @@ def plan_steps(
             lab = len(_variants(impl, p)) - 1
             n = 2 + lab * p.variant_share
             secs = start(impl) + p.warmup_seconds + n * p.throughput_reps * p.throughput_seconds
+            if impl.broker_backlog and p.job_cost_seconds:
+                # The baseline and the queuing, workers frozen; their drain.
+                secs += 3 * p.job_cost_seconds
             steps.append(
                 Step(
                     "throughput",

@@ -14,6 +14,7 @@ from bgref_compare.loadgen._loadgen import LoadSpec, Phase
 from bgref_compare.registry import Impl
 
 from ._cpusplit import SliceCpu, combine, per_request
+from ._jobcost import measure_job_cost
 from ._paths import BASELINE_PATH, DEFAULT_VARIANT, _variants
 from ._record import _base_run, _merge_slices, _with_memory
 
@@ -77,10 +78,14 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
         # Every phase also reads each server process's CPU at its edges: where
         # the CPU goes comes from the very slices that the ratio comes from.
         outcome = bench.load(running, spec, timeout=budget, watch_cpu=True)
-    by_label: dict[str, list[dict[str, Any]]] = {}
-    for result in outcome.phases:
-        if "#" in result["label"]:
-            by_label.setdefault(result["label"], []).append(result)
+        # Then, on the drained stack, the same message's CPU taken apart: what
+        # the web and the workers cost each alone, against what they cost sharing.
+        apart = (
+            measure_job_cost(bench, running, profile.concurrency, profile.job_cost_seconds)
+            if profile.job_cost_seconds
+            else None
+        )
+    by_label = _by_label(outcome.phases)
     groups: dict[str, list[dict[str, Any]]] = {}
     for label, parts in by_label.items():
         groups.setdefault(label.partition("#")[0], []).append(_merge_slices(parts))
@@ -113,8 +118,19 @@ def throughput(bench: Bench, profile: Profile, impl: Impl) -> list[Run]:
             send, base = _cpu_over(by_label, DEFAULT_VARIANT), _cpu_over(by_label, _BASELINE)
             if send is not None and base is not None:
                 run["cpu_us"] = _cpu_record([send, base])
+            if apart is not None:
+                run["job_cost"] = apart.to_json()
         runs.append(_with_memory(run, outcome))
     return runs
+
+
+def _by_label(phases: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The measured phases' results by label (``name#rep``), the warm-up left out."""
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for result in phases:
+        if "#" in result["label"]:
+            by_label.setdefault(result["label"], []).append(result)
+    return by_label
 
 
 def _cpu_over(by_label: dict[str, list[dict[str, Any]]], name: str) -> SliceCpu | None:
