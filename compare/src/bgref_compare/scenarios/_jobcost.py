@@ -7,22 +7,26 @@ cost with fuller jobs, nor whether the web or the workers could be made cheap
 enough for a target. This measures it another way, in two stretches on one
 stack:
 
-1. the workers frozen (SIGSTOP), a closed loop on ``/send-message/``: the web
-   and Redis alone queue the jobs, and the broker says how many jobs the
-   messages made (the registry's first ``broker_backlog`` command: none is
-   taken while the workers are frozen);
+1. the workers frozen (SIGSTOP), closed loops on ``/baseline/`` and on
+   ``/send-message/``: the web and Redis alone answer, and queue the jobs;
+   the broker says how many jobs the messages made (the registry's first
+   ``broker_backlog`` command: none is taken while the workers are frozen);
 2. the workers thawed, nothing else running: the CPU they and Redis use until
    every message is in the log is what the jobs cost them, per job and per
    message.
 
-A closed loop on ``/baseline/`` gives a request's cost, and the ratio the
-parts imply is that cost over the sum of the parts: the ratio the stack would
-have if every message cost what it cost here. In each stretch only its own
-processes run on the servers' CPU, and the workers drain a full queue, never
-idle: the parts are what a message costs at best, so an implied ratio under a
-target says the target is out of reach with jobs of that size, and one above
-the measured ratio is what the web and the workers lose by sharing the CPU.
+The ratio the parts imply is the web's CPU per baseline request over the sum
+of a message's parts: the ratio the stack would have if every message cost
+what it cost here. In each stretch only its own processes run on the servers'
+CPU, and the workers drain a full queue, never idle: the parts are what a
+message costs at best, so an implied ratio under a target says the target is
+out of reach with jobs of that size, and one above the measured ratio is what
+the web and the workers lose by sharing the CPU: the switches between them,
+the caches, and the size of the jobs, which the web makes from the requests
+that arrive during a publish, and so differently alone.
 
+The throughput scenario runs it on its drained stack after its repetitions
+(``job_cost`` in a run's result; ``Profile.job_cost_seconds``).
 ``python -m bgref_compare jobs IMPL`` runs it at 32 connections (the
 throughput scenario's) and at 64, where the web's jobs fill up to their size.
 """
