@@ -149,13 +149,14 @@ def measure_job_cost(
         return None
     url = running.redis.url
     named = running.named_pids()
-    web = {impl.web.name, f"{impl.web.name} child"}
+    web = _web_names(impl)
     workers = tuple((name, pid) for name, pid in named if name not in web and name != "redis")
     # The first backlog command counts what waits in the queue: with every
     # worker frozen, all that the web queues but the job each worker's blocking
     # fetch, already waiting in Redis when it froze, was handed (one in hundreds).
     waiting = impl.broker_backlog[0]
-    earlier = _lines(running.log_path)
+    # Counted from here on: the scenario's own load left its lines before.
+    written_lines = _NewLines(running.log_path)
     with _frozen([pid for _, pid in workers]):
         baseline = measure_cpu(bench, running, BASELINE_PATH, seconds, connections)
         jobs_before = int(str(redis_call(url, *waiting)))
@@ -164,13 +165,12 @@ def measure_job_cost(
         usage = ServerUsage((*workers, ("redis", running.redis.process.pid)), url)
         before = usage.read()
         started = time.monotonic()
-    total = earlier + queued.requests
-    written = wait_until(lambda: _lines(running.log_path) >= total, _DRAIN_TIMEOUT_S)
+    written = wait_until(lambda: written_lines.count() >= queued.requests, _DRAIN_TIMEOUT_S)
     drain_wall = time.monotonic() - started
     drained = usage.since(before)
     if not written:
         raise RuntimeError(
-            f"{impl.id}: {_lines(running.log_path) - earlier} of {queued.requests} messages "
+            f"{impl.id}: {written_lines.count()} of {queued.requests} messages "
             f"written {_DRAIN_TIMEOUT_S:g} s after the workers were thawed"
         )
     return JobCost(
@@ -190,8 +190,13 @@ def web_us(piece: SliceCpu, impl: Impl) -> float:
     """The web's processes' CPU per request of ``piece``, in µs."""
     if not piece.requests:
         return 0.0
-    web = {impl.web.name, f"{impl.web.name} child"}
+    web = _web_names(impl)
     return _seconds(piece, lambda name: name in web) / piece.requests * 1e6
+
+
+def _web_names(impl: Impl) -> set[str]:
+    # The names RunningStack.named_pids gives the web server and its children.
+    return {impl.web.name, f"{impl.web.name} child"}
 
 
 @contextlib.contextmanager
@@ -210,12 +215,31 @@ def _frozen(pids: list[int]) -> Iterator[None]:
                 os.kill(pid, signal.SIGCONT)
 
 
-def _lines(path: Path) -> int:
-    try:
-        with path.open("rb") as log:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: log.read(1 << 20), b""))
-    except FileNotFoundError:
-        return 0
+class _NewLines:
+    """Counts the lines appended to a log since it was made, reading each byte once.
+
+    The throughput scenario's log holds its repetitions' lines by then: read
+    whole at every poll, it would cost the drain being measured I/O and CPU.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._offset = path.stat().st_size if path.exists() else 0
+        self._count = 0
+
+    def count(self) -> int:
+        """Lines appended so far."""
+        try:
+            with self._path.open("rb") as log:
+                log.seek(self._offset)
+                chunk = log.read()
+        except FileNotFoundError:
+            return self._count
+        # Up to the last full line: a line being written is counted once whole.
+        end = chunk.rfind(b"\n") + 1
+        self._count += chunk.count(b"\n", 0, end)
+        self._offset += end
+        return self._count
 
 
 def _seconds(piece: SliceCpu, chosen: Callable[[str], bool]) -> float:
