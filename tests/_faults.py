@@ -107,10 +107,13 @@ def require_worker(impl: Impl) -> str:
 def busy_pool_child(worker: ManagedProcess, impl: Impl, timeout: float = 10.0) -> int:
     """A pool process of ``worker`` that is mid-task; fail the test if none is seen in time.
 
-    Skip the test if the worker runs no pool processes.
+    Skip the test if the worker is declared to run its tasks without a pool
+    (``Process.pool``); fail it if one declared with a pool has none.
     """
-    if not pool_children(worker):
-        pytest.skip(f"the {worker.name} process runs no pool processes")
+    declared = next(p for p in impl.processes if p.name == worker.name)
+    if not declared.pool:
+        pytest.skip(f"the {worker.name} process runs its tasks in threads: no pool process")
+    assert pool_children(worker), f"the {worker.name} process runs no pool processes"
     pid = busy_pool_process(worker, timeout, impl.mid_task_wchan)
     if pid is None:
         pytest.fail(f"no pool process of {worker.name} was seen mid-task within {timeout} s")

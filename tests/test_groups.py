@@ -156,7 +156,8 @@ def test_a_slow_group_is_shared_out(
     sharing it out take about a quarter, plus the first slice). Where a job's
     rest is handed off (``slow_groups``), more processes than jobs must have
     written the burst, so that one job was written by more than one of them;
-    where a job's writes await at once, the time alone tells.
+    where a job's writes await at once, or its worker's threads share one
+    descriptor (a pool of threads), the time alone tells.
     """
     group = _grouped(impl)
     if impl.slow_groups is None:
@@ -194,5 +195,5 @@ def test_a_slow_group_is_shared_out(
         f"{len(messages)} writes of {SLOW_DELAY_MS} ms took {took:.2f} s after the thaw, "
         f"the bigger job alone {one_job_alone:.2f} s: not shared out (lines by process: {lines})"
     )
-    if impl.slow_groups == "hand-off":
+    if impl.slow_groups == "hand-off" and impl.pool_workers:
         assert len(lines) > 2, f"no job was written by more than one process: {dict(lines)}"

@@ -92,7 +92,7 @@ def variant_factory(
     redis_databases: RedisDatabases | None,
     request: pytest.FixtureRequest,
 ) -> Iterator[StackFactory]:
-    """Start stacks served as ``variant`` needs (its server arguments); stop them."""
+    """Start stacks served as ``variant`` needs (its server arguments, its worker); stop them."""
     factory = StackFactory(impl.serving(variant), tmp_path_factory, redis_databases, request.node)
     try:
         yield factory
@@ -102,8 +102,8 @@ def variant_factory(
 
 @pytest.fixture
 def variant_stack(variant: Variant, stack: Stack, variant_factory: StackFactory) -> Stack:
-    """The session's stack, or one of the variant's own when it is a server setting."""
-    return variant_factory() if variant.web_args else stack
+    """The session's stack, or one of the variant's own (a server setting, the docs' worker)."""
+    return variant_factory() if variant.web_args or variant.worker else stack
 
 
 def _sent(variant: Variant, client: httpx.Client, label: str, count: int) -> list[str]:
@@ -219,30 +219,42 @@ def test_a_sigterm_loses_what_the_variant_declares(
 
 
 @pytest.fixture(scope="module")
-def one_slow_worker(
+def slow_worker_stacks(
     impl: Impl,
     tmp_path_factory: pytest.TempPathFactory,
     redis_databases: RedisDatabases | None,
-) -> Iterator[Stack]:
-    """One stack for every variant's worker fault: one worker process, slow work."""
-    factory = StackFactory(impl, tmp_path_factory, redis_databases)
+) -> Iterator[Callable[[Variant], Stack]]:
+    """A stack for every variant's worker fault: one worker process, slow work.
+
+    One per way of serving (``Impl.serving``), shared by the variants served alike.
+    """
+    factories: dict[object, tuple[StackFactory, Stack]] = {}
     env = {"LOG_DELAY_MS": str(SLOW_MS), "BGREF_WORKERS": "1"}
     if not impl.replaces_dead_pool_process:
         # The worker stops with its pool process and is started again (below):
         # what the dead process held comes back after the visibility timeout.
         env.update(redelivery_env(impl, VISIBILITY_TIMEOUT_S))
+
+    def stack_for(variant: Variant) -> Stack:
+        key = (variant.web_args, variant.worker)
+        if key not in factories:
+            factory = StackFactory(impl.serving(variant), tmp_path_factory, redis_databases)
+            factories[key] = (factory, factory(env))
+        return factories[key][1]
+
     try:
-        yield factory(env)
+        yield stack_for
     finally:
-        factory.close()
+        for factory, _ in factories.values():
+            factory.close()
 
 
 def test_a_killed_worker_child_loses_what_the_variant_declares(
-    impl: Impl, variant: Variant, request: pytest.FixtureRequest
+    impl: Impl, variant: Variant, slow_worker_stacks: Callable[[Variant], Stack]
 ) -> None:
     """SIGKILL of the worker child running the task: lost if declared, else run again."""
     worker = next(p.name for p in impl.processes if p.ready != "http")
-    stack: Stack = request.getfixturevalue("one_slow_worker")
+    stack = slow_worker_stacks(variant)
     with http_client(stack.base_url) as client:
         already = stack[worker].output().count(TASK_STARTED)
         [message] = _sent(variant, client, "child-sigkill", 1)

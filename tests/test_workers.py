@@ -35,13 +35,17 @@ def _workers_env(impl: Impl) -> str:
 
 
 def _asleep(stack: Stack) -> list[set[int]]:
-    """The threads asleep in each process of the stack that a process of the stack started.
+    """The threads asleep in each process of the stack that does the work.
 
-    Only processes that a process of the stack started are counted (pool
-    processes, a server's workers).
+    Those are the processes that a process of the stack started (pool
+    processes, a server's workers), and a worker process that runs its tasks
+    in its own threads (declared without a ``pool``).
     """
+    threaded = {p.name for p in stack.impl.processes[1:] if not p.pool}
     found: list[set[int]] = []
-    for proc in stack.processes.values():
+    for name, proc in stack.processes.items():
+        if name in threaded:
+            found.append(threads_asleep(proc.pid))
         try:
             children = psutil.Process(proc.pid).children(recursive=True)
         except psutil.NoSuchProcess:

@@ -95,9 +95,12 @@ def test_faults_follow_the_registry() -> None:
     ]
     assert "recycling" in applicable_faults(get("flask"))
     celery = applicable_faults(get("celery"))
-    for fault in ("broker-down", "broker-frozen", "worker-crash", "pool-child-crash"):
+    for fault in ("broker-down", "broker-frozen", "worker-crash"):
         assert fault in celery
     assert "recycling" not in celery
+    # Celery's worker runs its tasks in threads; RQ's pool runs them in processes.
+    assert "pool-child-crash" not in celery
+    assert "pool-child-crash" in applicable_faults(get("rq"))
     assert applicable_faults(get("celery"), ("web-crash", "recycling")) == ["web-crash"]
 
 

@@ -40,6 +40,23 @@ def test_a_contrast_variant_gets_the_fault_its_sibling_declares() -> None:
             assert stopped == expected, (impl.id, variant.name)
 
 
+def test_a_variant_served_by_the_docs_worker_is_struck_on_its_pool() -> None:
+    # Celery's own worker runs threads; its lab's variants run the docs' prefork
+    # pool, whose pool processes die alone: that fault applies to them only.
+    celery = registry.get("celery")
+    assert not celery.pool_workers
+    for variant in celery.variants:
+        assert variant.worker is not None
+        served = celery.serving(variant)
+        assert served.pool_workers
+        assert [p.name for p in served.processes] == [p.name for p in celery.processes]
+        assert "--pool" not in served.processes[1].argv
+        assert registry.WORKER_CHILD_SIGKILL in celery.variant_faults(variant)
+    # A variant without a worker of its own is served by the implementation's.
+    rq = registry.get("rq")
+    assert all(rq.serving(v).processes[1:] == rq.processes[1:] for v in rq.variants)
+
+
 def test_faults_that_stop_a_process_run_last_and_per_impl_keeps_the_first_variants() -> None:
     for impl in registry.IMPLS:
         pairs = variant_faults(impl)

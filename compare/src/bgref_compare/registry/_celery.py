@@ -11,6 +11,25 @@ from ._uvicorn import _UVICORN
 
 __all__ = ["CELERY"]
 
+# Celery's worker with gossip, mingle and heartbeats off, in its default pool.
+_WORKER = (
+    "{python}",
+    "-m",
+    "celery",
+    "--app",
+    "bgref_celery.worker:app",
+    "worker",
+    "--loglevel",
+    "INFO",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+)
+_READY = "output: ready."
+# The docs' worker: Celery's default pool, a process per task slot. The
+# tutorial's losses are those of its pool's children.
+_PREFORK = Process("worker", _WORKER, ready=_READY)
+
 CELERY = Impl(
     id="celery",
     summary="FastAPI front that enqueues; Celery workers on Redis do the work",
@@ -27,30 +46,16 @@ CELERY = Impl(
     path="packages/celery",
     processes=(
         Process("web", (*_UVICORN, "bgref_celery.web:create_app")),
-        Process(
-            "worker",
-            (
-                "{python}",
-                "-m",
-                "celery",
-                "--app",
-                "bgref_celery.worker:app",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ),
-            ready="output: ready.",
-        ),
+        # Celery's threads pool: the tasks wait on a file, and a pool of
+        # processes adds two pipe hops to each (packages/celery/README.md).
+        Process("worker", (*_WORKER, "--pool", "threads"), ready=_READY, pool=False),
     ),
     needs_redis=True,
     survives_web_crash=True,
     workers_env="BGREF_WORKERS",
-    # bgref_celery's Settings.workers: the worker's prefork pool.
+    # bgref_celery's Settings.workers: the threads of the worker's pool.
     default_workers=2,
-    workers_noun="worker processes",
+    workers_noun="worker threads",
     retries_writes=True,
     visibility_timeout_env="BGREF_VISIBILITY_TIMEOUT",
     messages_per_job=32,
@@ -76,6 +81,7 @@ CELERY = Impl(
             "Celery docs, First Steps with Celery (calling the task); "
             "testdriven.io, Asynchronous Tasks with FastAPI and Celery",
             claims_contract=False,
+            worker=_PREFORK,
             loses={
                 WORKER_CHILD_SIGKILL: "the running task was acknowledged when it "
                 "started: killed, it is never run again"
@@ -91,6 +97,7 @@ CELERY = Impl(
             "the same with `acks_late=True` and `reject_on_worker_lost=True`",
             "Celery docs, Tasks: acks_late and reject_on_worker_lost; FAQ, “Should I "
             "use retry or acks_late?”",
+            worker=_PREFORK,
             benchmarked=True,
             shows_at=("above",),
         ),

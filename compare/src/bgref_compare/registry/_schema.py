@@ -51,11 +51,15 @@ class Process:
     and ``{port}`` (the free loopback port picked for the web process).
     ``ready`` is ``"http"`` (``GET /healthz`` answers 200) or ``"output:<text>"``
     (the text appears in the process's combined output).
+    ``pool``: a worker process runs its tasks in child processes of its own
+    (a pool), whose SIGKILL mid-task is a fault of its own; False where it runs
+    them in its threads or on its event loop.
     """
 
     name: str
     argv: tuple[str, ...]
     ready: str = "http"
+    pool: bool = True
 
 
 # What a variant loses or duplicates by design, each named by the fault that
@@ -91,6 +95,11 @@ class Variant:
     happens, where it logs one.
     ``web_args`` are appended to the web process's command (the last value of
     an option wins), for variants that are a server setting, not a route.
+    ``worker`` replaces the worker process of the same name where the variant's
+    faults are struck (its contract tests and fault rows), for variants whose
+    worker runs as the docs run it and the implementation's does not: the
+    throughput and slow-work scenarios measure every path on the
+    implementation's own stack.
     ``benchmarked``: the comparison's scenarios run it (throughput, slow work).
     ``shows_at``: the slow-work loads (``"below"``, ``"above"`` its capacity) that
     show how it differs from the implementation: the shorter profiles run only
@@ -106,6 +115,7 @@ class Variant:
     loses: dict[str, str] = field(default_factory=dict)
     fault_log: str | None = None
     web_args: tuple[str, ...] = ()
+    worker: Process | None = None
     benchmarked: bool = False
     shows_at: tuple[str, ...] = ("below", "above")
 
@@ -276,8 +286,8 @@ class Impl:
         variant claims the contract and a sibling declares the loss (the contrast:
         what the setting buys), unless the work has left the web process by the
         answer (``survives_web_crash``); the SIGKILL of a worker child wherever
-        there is a worker process. The contract suite and the fault matrix both
-        read this.
+        there is a worker process with a pool. The contract suite and the fault
+        matrix both read this.
         """
         found: list[str] = []
         for fault in STRIKES:
@@ -287,7 +297,7 @@ class Impl:
                 )
                 applies = not self.survives_web_crash and (fault in variant.loses or contrast)
             elif fault == WORKER_CHILD_SIGKILL:
-                applies = any(p.ready != "http" for p in self.processes)
+                applies = self.serving(variant).pool_workers
             else:
                 applies = fault in variant.loses
             if applies:
@@ -295,8 +305,17 @@ class Impl:
         return tuple(found)
 
     def serving(self, variant: Variant) -> Impl:
-        """This implementation with its web process started as ``variant`` needs."""
-        if not variant.web_args:
+        """This implementation with its processes started as ``variant`` needs."""
+        if not variant.web_args and variant.worker is None:
             return self
         web = replace(self.web, argv=(*self.web.argv, *variant.web_args))
-        return replace(self, processes=(web, *self.processes[1:]))
+        others = tuple(
+            variant.worker if variant.worker and p.name == variant.worker.name else p
+            for p in self.processes[1:]
+        )
+        return replace(self, processes=(web, *others))
+
+    @property
+    def pool_workers(self) -> bool:
+        """Whether a worker process runs its tasks in a pool of child processes."""
+        return any(p.ready != "http" and p.pool for p in self.processes[1:])

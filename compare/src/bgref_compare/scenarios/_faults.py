@@ -45,7 +45,8 @@ def applicable_faults(impl: Impl, wanted: Sequence[str] = ()) -> list[str]:
         "unwritable-log",
         "unwritable-log-long",
         *(["broker-frozen", "broker-down"] if impl.needs_redis else []),
-        *(["pool-child-crash", "worker-crash", "worker-stop"] if len(impl.processes) > 1 else []),
+        *(["pool-child-crash"] if impl.pool_workers else []),
+        *(["worker-crash", "worker-stop"] if len(impl.processes) > 1 else []),
         *(["recycling"] if impl.recycle_env else []),
         # The web server's faults last: each one needs a restart afterwards.
         "web-crash",

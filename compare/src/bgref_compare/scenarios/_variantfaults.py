@@ -15,7 +15,15 @@ from functools import partial
 
 from bgref_compare._profile import Profile
 from bgref_compare.loadgen._bench import Bench, RunningStack
-from bgref_compare.registry import GC, SIGTERM, TASK_ERROR, WORKER_CHILD_SIGKILL, Impl, Variant
+from bgref_compare.registry import (
+    GC,
+    SIGTERM,
+    TASK_ERROR,
+    WORKER_CHILD_SIGKILL,
+    Impl,
+    Process,
+    Variant,
+)
 
 from ._faultmatrix import FaultRow
 from ._faults import FaultSink, _fault_stack, _guarded, _revive, _strike_once
@@ -68,13 +76,17 @@ def _delay(profile: Profile, fault: str) -> float:
     return STOP_DELAY_MS if fault == "graceful-stop" else profile.fault_delay_ms
 
 
+_StackKey = tuple[tuple[str, ...], Process | None, float]
+
+
 def _groups(
     pairs: list[tuple[Variant, str]], profile: Profile
-) -> dict[tuple[tuple[str, ...], float], list[tuple[Variant, str]]]:
-    """The faults by the stack they need: the variant's server arguments and the work time."""
-    groups: dict[tuple[tuple[str, ...], float], list[tuple[Variant, str]]] = {}
+) -> dict[_StackKey, list[tuple[Variant, str]]]:
+    """The faults by the stack they need: the variant's server arguments, worker, work time."""
+    groups: dict[_StackKey, list[tuple[Variant, str]]] = {}
     for variant, fault in pairs:
-        groups.setdefault((variant.web_args, _delay(profile, fault)), []).append((variant, fault))
+        key = (variant.web_args, variant.worker, _delay(profile, fault))
+        groups.setdefault(key, []).append((variant, fault))
     return groups
 
 
@@ -106,7 +118,7 @@ def _row(
 def run_variant_faults(bench: Bench, profile: Profile, impl: Impl, sink: FaultSink) -> None:
     """Every variant fault of ``impl``, one stack per server setting and work time."""
     pairs = variant_faults(impl, profile.fault_names, profile.variants_per_impl)
-    for (_, delay), members in _groups(pairs, profile).items():
+    for (_, _, delay), members in _groups(pairs, profile).items():
         serving = impl.serving(members[0][0])
         env = {"LOG_DELAY_MS": f"{delay:g}"}
         with _fault_stack(bench, profile, serving, env) as running:

@@ -49,9 +49,13 @@ def make_celery(settings: Settings) -> Any:
         # message for another worker instead of losing it.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        # With late acks each process holds one message at a time, so a crash or
-        # a shutdown strands at most one unstarted message per process.
+        # With late acks each thread (or pool process) holds one message at a
+        # time, so a crash or a shutdown strands at most one unstarted message each.
         worker_prefetch_multiplier=1,
+        # The pool's size. The pool itself is the worker's --pool: Celery's
+        # command line cannot choose prefork over a configured worker_pool
+        # (celery/bin/worker.py, WorkersPool.convert), and the pitfall lab's
+        # worker runs the docs' prefork (packages/celery/README.md, "Threads").
         worker_concurrency=settings.workers,
         # Publishing gives up quickly, so a request never waits long on a dead broker.
         task_publish_retry_policy={

@@ -18,7 +18,9 @@ Two tasks, so that the reader sees which setting buys what:
 
 Both are registered with their options spelled out on the worker's app too, so
 that the tuned app's ``task_acks_late``/``task_reject_on_worker_lost`` do not
-apply to them; they have no retry, as in the docs.
+apply to them; they have no retry, as in the docs. Their faults are struck on
+a worker in Celery's default prefork pool, as the docs run it (the registry's
+``Variant.worker``); this package's own worker runs threads.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ DEFAULT_VISIBILITY_TIMEOUT = 3600.0
 class Settings(BrokerSettings):
     """The broker's settings, and Celery's visibility timeout and linger.
 
-    ``workers`` are the processes of the worker's prefork pool.
+    ``workers`` are the threads of the worker's pool (processes with ``--pool prefork``).
     """
 
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT

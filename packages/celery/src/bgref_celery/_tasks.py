@@ -5,13 +5,14 @@ nothing the web did: it checks its arguments against the web's rules
 (``bgref_message.check_message``) before it writes anything, and rejects a task
 that fails them without retrying it (``Reject``: Celery logs it once with the
 task id and drops the message). A group is written by ``bgref_message.queue.write_group``:
-after its slice, the rest goes to the other pool processes as tasks of their own.
+after its slice, the rest goes to the pool's other threads as tasks of their own.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from functools import partial
 from typing import Any, NoReturn
 
@@ -21,6 +22,7 @@ from celery.signals import (
     worker_init,
     worker_process_init,
     worker_process_shutdown,
+    worker_shutdown,
 )
 from celery.utils.log import get_task_logger
 
@@ -45,16 +47,21 @@ logger = get_task_logger(__name__)
 # For the consumer in the main process: outside celery.task, whose format wants a task.
 consumer_logger = logging.getLogger("bgref_celery.worker")
 
-# One writer per process: the prefork pool forks its children, and each opens
-# the file for itself on its first write.
+# One writer per process, shared by the pool's threads (its writes are
+# line-atomic); with ``--pool prefork`` each forked child opens the file for
+# itself on its first write.
 _writer: LogWriter | None = None
+# The pool's threads may ask for it at once: one of them makes it.
+_writer_lock = threading.Lock()
 
 
 def get_writer() -> LogWriter:
     """This process's writer, opened on first use."""
     global _writer
     if _writer is None:
-        _writer = LogWriter()
+        with _writer_lock:
+            if _writer is None:
+                _writer = LogWriter()
     return _writer
 
 
@@ -104,7 +111,7 @@ def _write_messages(task: Any, *args: object, **kwargs: object) -> None:
 
 
 def _hand_off(task: Any, rest: list[str]) -> bool:
-    """Queue ``rest`` as tasks for the other pool processes; False if Redis did not take them."""
+    """Queue ``rest`` as tasks for the pool's other threads; False if Redis did not take them."""
     try:
         with task.app.producer_or_acquire() as producer, producer.batch():
             for chunk in split(rest, task.app.conf.worker_concurrency or 1):
@@ -181,4 +188,6 @@ def register_tasks(app: Any) -> tuple[Any, Any]:
 worker_init.connect(_check_settings)
 worker_process_init.connect(_open_writer)
 worker_process_shutdown.connect(_close_writer)
+# The threads pool has no processes of its own: the worker's shutdown closes it.
+worker_shutdown.connect(_close_writer)
 task_rejected.connect(_log_rejected)
