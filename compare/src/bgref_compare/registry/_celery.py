@@ -35,9 +35,10 @@ CELERY = Impl(
     summary="FastAPI front that enqueues; Celery workers on Redis do the work",
     model="worker-queue",
     mechanism=(
-        "Each send-message publishes a Celery message to Redis (a network round trip and "
-        "kombu's serialisation) before answering, and the worker processes that do the "
-        "writes share the server's CPU with the web process."
+        "Each send-message is published to Redis before answering, the messages of "
+        "concurrent requests in one Celery task (a round trip and kombu's serialisation "
+        "per task); the worker, whose threads do the writes, shares the server's CPU "
+        "with the web process."
     ),
     # A broker round trip per request (grouped, see packages/celery/README.md).
     ratio_target=0.5,
