@@ -74,6 +74,17 @@ def test_the_report_says_when_the_parts_alone_miss_the_target() -> None:
     assert "(2,000 µs a job of 20.0 messages)" in sentence
     assert "a ratio of 0.43 if nothing were lost to sharing one CPU" in sentence
     assert "under the target of 0.5" in sentence
+    # What the target leaves beyond a baseline request (128 µs at 0.5), and what the
+    # parts take of it: the web's 72 µs extra, the workers' 100 and Redis's 20.
+    assert (
+        "At the target of 0.5 a message may cost 2 times a baseline request's server CPU: "
+        "128 µs beyond the web's own 128 µs, of which the web's extra 72 µs, the workers' "
+        "100 µs and Redis's 20 µs take 150% before anything is lost to sharing one CPU."
+    ) in sentence
+
+
+def test_a_ratio_over_its_target_needs_no_budget() -> None:
+    assert "At the target" not in parts_sentence(_run(0.55, 0.7), target=0.5)
 
 
 def test_the_report_says_what_sharing_the_cpu_costs() -> None:

@@ -111,7 +111,7 @@ def test_the_advice_names_the_best_queue_for_each_need(two_queues: tuple[str, st
         f"the most requests for the web's CPU: `{first}`, 0.45 against 0.30 (`{other}`)" in advice
     )
     assert f"the shortest wait until the work is done: `{first}`" in advice
-    assert f"the least memory per added worker: `{other}`, 20 MB" in advice
+    assert f"the least memory per added worker: `{other}`, 20 MB a worker " in advice
     assert f"nothing acknowledged lost under the fault matrix: `{first}` (" in advice
     report = render_report(_results(first), [])
     assert "**Which worker queue.**" in report
@@ -123,3 +123,19 @@ def test_one_queue_renders_no_comparison() -> None:
     results = assemble({}, {}, _queue_runs(first, 0.45, 38.0, 80.0, [1.0, 2.0, 3.0]), [])
     assert queue_section(results) == []
     assert queue_advice(results) == []
+
+
+def test_figures_within_the_noise_of_one_run_name_no_winner(two_queues: tuple[str, str]) -> None:
+    first, other = two_queues
+    runs = [
+        *_queue_runs(first, 0.45, 38.0, 80.0, [200.0, 260.0, 380.0]),
+        *_queue_runs(OTHER, 0.30, 76.0, 82.0, [150.0, 170.0, 210.0]),
+    ]
+    (advice,) = queue_advice(assemble({}, {}, runs, []))
+    # 80 against 82 ms: 2.5% apart, no lead that one run can tell.
+    assert (
+        f"the shortest wait until the work is done: `{first}` and `{other}` alike "
+        "(completion p99 80.0 ms, completion p99 82.0 ms, within 5% of each other)"
+    ) in advice
+    # 0.45 against 0.30 is a lead.
+    assert f"the most requests for the web's CPU: `{first}`, 0.45 against 0.30" in advice

@@ -239,3 +239,19 @@ def test_the_tuning_pays_only_beyond_what_the_run_can_tell_apart() -> None:
     assert verdict(0.06, 30.0) == "holds"
     # A clear ratio, a capacity within 10%: in part.
     assert verdict(0.06, 37.0) == "holds in part"
+
+
+def test_the_advice_brackets_a_capacity_that_failed_its_validation() -> None:
+    results = _published_like()
+    # fastapi's probe kept up at 110% of its figure, starlette's fell behind at 90%.
+    for impl, measured, outcome in (
+        ("fastapi", 2840.0, "too low"),
+        ("starlette", 9986.0, "too high"),
+    ):
+        results["runs"].append(
+            run(impl, "default", "capacity", capacity_rps=measured, capacity_verdict=outcome)
+        )
+    advice = approach_advice(results)[0]
+    assert "–/s" not in advice
+    assert "more than 2,840/s (110% of that still kept up) (`fastapi`)" in advice
+    assert "less than 9,986/s (90% of that fell behind) (`starlette`)" in advice

@@ -93,6 +93,8 @@ def parts_sentence(run: Run, target: float | None = None) -> str:
     )
     if implied is None:
         return sentence
+    if target is not None and measured is not None and measured < target:
+        sentence += _budget_sentence(parts, us, target)
     if target is not None and implied < target:
         sentence += (
             f" That is under the target of {target}: with jobs of this size the parts "
@@ -104,3 +106,27 @@ def parts_sentence(run: Run, target: float | None = None) -> str:
             "taking turns on the CPU."
         )
     return sentence
+
+
+def _budget_sentence(parts: dict[str, Any], us: dict[str, float], target: float) -> str:
+    """How much of what the target leaves for the work the parts take, before any sharing.
+
+    At a ratio of ``target`` a message may cost ``1 / target`` baseline requests
+    of server CPU; what the web spends beyond its baseline request, the workers
+    and Redis must all fit in the rest.
+    """
+    baseline = parts.get("baseline_us")
+    if not baseline:
+        return ""
+    budget = baseline * (1 / target - 1)
+    web_extra = (us.get("web") or 0.0) - baseline
+    workers = us.get("workers") or 0.0
+    redis = (us.get("redis, queuing") or 0.0) + (us.get("redis, writing") or 0.0)
+    used = web_extra + workers + redis
+    return (
+        f" At the target of {target} a message may cost {1 / target:.3g} times a baseline "
+        f"request's server CPU: {fmt(budget)} µs beyond the web's own {fmt(baseline)} µs, of "
+        f"which the web's extra {fmt(web_extra)} µs, the workers' {fmt(workers)} µs and "
+        f"Redis's {fmt(redis)} µs take {pct(used / budget)} before anything is lost to "
+        "sharing one CPU."
+    )

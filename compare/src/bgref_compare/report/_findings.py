@@ -87,6 +87,24 @@ def _overload_text(*figs: Figures) -> str:
     )
 
 
+def _completed(fig: Figures) -> str:
+    """What one process completed, in words that keep a capacity that failed validation apart.
+
+    The validation brackets the probe's figure (``scenarios._capacity.verdict``):
+    ``too low`` when 110% of it still kept up, ``too high`` when 90% fell behind.
+    """
+    measured = fig.measured_capacity
+    if fig.capacity is not None:
+        return f"{fmt(fig.capacity)}/s"
+    if measured is None:
+        return "an unmeasured rate"
+    if fig.verdict == "too low":
+        return f"more than {fmt(measured)}/s (110% of that still kept up)"
+    if fig.verdict == "too high":
+        return f"less than {fmt(measured)}/s (90% of that fell behind)"
+    return f"about {fmt(measured)}/s (not validated)"
+
+
 def _capacity_text(fig: Figures, delay: float) -> str:
     """The capacity with the default workers, beside the theory it is measured against."""
     expected = fig.theory(delay)
@@ -120,7 +138,7 @@ def approach_advice(results: Results) -> list[str]:
     asyncs = _of_model(results, "event-loop")
     if asyncs:
         ratios = " and ".join(f"{pct(f.ratio)} (`{f.impl}`)" for f in asyncs)
-        caps = " and ".join(f"{fmt(f.capacity)}/s (`{f.impl}`)" for f in asyncs)
+        caps = " and ".join(f"{_completed(f)} (`{f.impl}`)" for f in asyncs)
         worst = max(asyncs, key=lambda f: f.above.get("backlog_max", 0) if f.above else 0)
         overloaded = _overload_text(*asyncs)
         out.append(

@@ -144,14 +144,27 @@ def queue_section(results: Results) -> list[str]:
     ]
 
 
+# Figures within 5% of the best one are not told apart: one run's noise is larger.
+_TIE = 0.05
+
+
 def _best(
     rows: Sequence[QueueRow], value: Callable[[QueueRow], float | None], *, low: bool = False
-) -> tuple[QueueRow, list[QueueRow]] | None:
+) -> tuple[list[QueueRow], list[QueueRow]] | None:
+    """The queues level with the best figure (within ``_TIE`` of it), then the others."""
     measured = [r for r in rows if value(r) is not None]
     if len(measured) < 2:
         return None
     ranked = sorted(measured, key=lambda r: value(r) or 0.0, reverse=not low)
-    return ranked[0], ranked[1:]
+    top = value(ranked[0]) or 0.0
+    level = [r for r in ranked if abs((value(r) or 0.0) - top) <= _TIE * abs(top)]
+    return level, ranked[len(level) :]
+
+
+def _worker(impl: str) -> str:
+    """One of what ``impl``'s workers knob counts: "worker thread", "worker process"."""
+    noun = registry.get(impl).workers_noun
+    return noun[:-2] if noun.endswith("sses") else noun.removesuffix("s")
 
 
 def queue_advice(results: Results) -> list[str]:
@@ -164,32 +177,43 @@ def queue_advice(results: Results) -> list[str]:
     def add(
         what: str,
         value: Callable[[QueueRow], float | None],
-        text: Callable[[float | None], str],
+        text: Callable[[QueueRow], str],
         low: bool = False,
     ) -> None:
         best = _best(rows, value, low=low)
         if best is None:
             return
-        top, rest = best
-        others = ", ".join(f"{text(value(r))} (`{r.impl}`)" for r in rest)
-        parts.append(f"{what}: `{top.impl}`, {text(value(top))} against {others}")
+        level, rest = best
+        others = ", ".join(f"{text(r)} (`{r.impl}`)" for r in rest)
+        against = f" against {others}" if rest else ""
+        if len(level) == 1:
+            parts.append(f"{what}: `{level[0].impl}`, {text(level[0])}{against}")
+            return
+        # A lead smaller than the noise of one run is no lead: name them together.
+        names = " and ".join(f"`{r.impl}`" for r in level)
+        figures = ", ".join(text(r) for r in level)
+        parts.append(
+            f"{what}: {names} alike ({figures}, within {_TIE:.0%} of each other){against}"
+        )
 
-    add("the most requests for the web's CPU", lambda r: r.ratio, lambda v: fmt(v, 2))
+    add("the most requests for the web's CPU", lambda r: r.ratio, lambda r: fmt(r.ratio, 2))
     add(
         "the shortest wait until the work is done",
         lambda r: r.completion_p99_ms,
-        lambda v: f"completion p99 {ms(v)}",
+        lambda r: f"completion p99 {ms(r.completion_p99_ms)}",
         low=True,
     )
+    # A worker is what each queue's knob adds (a thread for Celery's pool, a
+    # process for the others): the noun goes with every figure.
     add(
         "the most slow work per worker",
         lambda r: r.per_worker_rps,
-        lambda v: f"{fmt(v)}/s",
+        lambda r: f"{fmt(r.per_worker_rps)}/s a {_worker(r.impl)}",
     )
     add(
         "the least memory per added worker",
         lambda r: r.mb_per_worker,
-        lambda v: f"{fmt(v)} MB",
+        lambda r: f"{fmt(r.mb_per_worker)} MB a {_worker(r.impl)}",
         low=True,
     )
     faulted = [r for r in rows if r.faults]
