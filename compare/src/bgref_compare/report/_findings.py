@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bgref_compare import registry
 from bgref_compare._results import Results
-from bgref_compare.scenarios._capacity import GAP, awaited_at_once, describe_gap
+from bgref_compare.scenarios._capacity import GAP, OVER, UNDER, awaited_at_once, describe_gap
 
 from ._figures import Figures, fmt, ms, pct
 from ._verdicts import (
@@ -91,7 +91,7 @@ def _completed(fig: Figures) -> str:
     """What one process completed, in words that keep a capacity that failed validation apart.
 
     The validation brackets the probe's figure (``scenarios._capacity.verdict``):
-    ``too low`` when 110% of it still kept up, ``too high`` when 90% fell behind.
+    ``too low`` when ``OVER`` of it still kept up, ``too high`` when ``UNDER`` fell behind.
     """
     measured = fig.measured_capacity
     if fig.capacity is not None:
@@ -99,9 +99,9 @@ def _completed(fig: Figures) -> str:
     if measured is None:
         return "an unmeasured rate"
     if fig.verdict == "too low":
-        return f"more than {fmt(measured)}/s (110% of that still kept up)"
+        return f"more than {fmt(measured)}/s ({pct(OVER)} of that still kept up)"
     if fig.verdict == "too high":
-        return f"less than {fmt(measured)}/s (90% of that fell behind)"
+        return f"less than {fmt(measured)}/s ({pct(UNDER)} of that fell behind)"
     return f"about {fmt(measured)}/s (not validated)"
 
 
