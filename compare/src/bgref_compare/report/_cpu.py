@@ -81,6 +81,7 @@ def parts_sentence(run: Run, target: float | None = None) -> str:
     if not us or not parts.get("jobs"):
         return ""
     implied, measured = parts.get("implied_ratio"), run.get("ratio")
+    redis = _redis_us(us)
     sentence = (
         f" Taken apart ({fmt(parts.get('messages'))} messages queued at "
         f"{fmt(parts.get('connections'))} connections with the workers frozen, then written by "
@@ -88,13 +89,13 @@ def parts_sentence(run: Run, target: float | None = None) -> str:
         f"{fmt(parts.get('baseline_us'))} µs a baseline request (also alone), the workers "
         f"{fmt(us.get('workers'))} µs ({fmt(parts.get('workers_us_per_job'))} µs a job of "
         f"{fmt(parts.get('per_job'), 1)} messages), Redis "
-        f"{fmt((us.get('redis, queuing') or 0.0) + (us.get('redis, writing') or 0.0))} µs: "
+        f"{fmt(redis)} µs: "
         f"a ratio of {fmt(implied, 2)} if nothing were lost to sharing one CPU."
     )
     if implied is None:
         return sentence
     if target is not None and measured is not None and measured < target:
-        sentence += _budget_sentence(parts, us, target)
+        sentence += _budget_sentence(parts, us, redis, target)
     if target is not None and implied < target:
         sentence += (
             f" That is under the target of {target}: with jobs of this size the parts "
@@ -108,7 +109,14 @@ def parts_sentence(run: Run, target: float | None = None) -> str:
     return sentence
 
 
-def _budget_sentence(parts: dict[str, Any], us: dict[str, float], target: float) -> str:
+def _redis_us(us: dict[str, float]) -> float:
+    """Redis's CPU a message, queuing it and writing it (``JobCost.to_json``'s two parts)."""
+    return (us.get("redis, queuing") or 0.0) + (us.get("redis, writing") or 0.0)
+
+
+def _budget_sentence(
+    parts: dict[str, Any], us: dict[str, float], redis: float, target: float
+) -> str:
     """How much of what the target leaves for the work the parts take, before any sharing.
 
     At a ratio of ``target`` a message may cost ``1 / target`` baseline requests
@@ -121,7 +129,6 @@ def _budget_sentence(parts: dict[str, Any], us: dict[str, float], target: float)
     budget = baseline * (1 / target - 1)
     web_extra = (us.get("web") or 0.0) - baseline
     workers = us.get("workers") or 0.0
-    redis = (us.get("redis, queuing") or 0.0) + (us.get("redis, writing") or 0.0)
     used = web_extra + workers + redis
     return (
         f" At the target of {target} a message may cost {1 / target:.3g} times a baseline "
